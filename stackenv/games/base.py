@@ -1,0 +1,345 @@
+"""The game interface: players in hierarchy order, costs and their exact derivatives, batched.
+
+A game is pure math. Joint actions are arrays ``x`` of shape ``(..., d)`` (any leading batch axes),
+the concatenation ``x = (x_1, ..., x_n)`` of the players' actions in hierarchy order (leader first).
+Players are grouped into *levels*: ``levels[0]`` holds the leader(s), each later level moves after all
+levels above it, and players within one level move simultaneously (a Nash game among themselves).
+
+Notation (Fiez, Chasnov & Ratliff, §2; App. C):
+
+- ``grad(i, x)``      ``∇_x f_i``, shape ``(..., d)``: player i's gradient w.r.t. *every* action.
+- ``hessian(i, x)``   ``∇²_x f_i``, shape ``(..., d, d)``.
+- ``dhessian(i,x,u)`` ``D(∇²_x f_i)[u]``, the third derivative contracted with a direction ``u``.
+- ``omega(x)``        individual field ``ω = (∇_1 f_1, ..., ∇_n f_n)``, shape ``(..., d)``.
+- ``jacobian(x)``     ``J = Dω``, shape ``(..., d, d)``; row block i is ``∇_i∇_x f_i``.
+- ``omega_S(x)``      Stackelberg field: each player's *total* derivative ``Df_i`` through the implicit
+  responses of all levels below it (eq. 1 and App. C.1/C.2); the bottom level's entries are ``∇_i f_i``.
+- ``jacobian_S(x)``   ``J_S = Dω_S``.
+
+For a leader above simultaneous followers F, with ``J_FF = ∂ω_F/∂x_F`` and ``J_F1 = ∂ω_F/∂x_1``,
+``Df_1 = ∇_1 f_1 − J_F1ᵀ J_FF⁻ᵀ ∇_F f_1`` (one adjoint solve, never an explicit inverse). In a staggered
+chain the same formula is applied level by level, bottom-up, with ``ω_F`` replaced by the stacked
+*Stackelberg* fields of all levels below (App. C.1).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+#: Smallest accepted ratio of singular values of a response Jacobian before it counts as singular.
+SINGULAR_RCOND = 1e-12
+
+
+@dataclass(frozen=True)
+class Player:
+    """One player: a name, an action dimension and a domain.
+
+    Attributes:
+        name: Role name used by the environments (``"leader"``, ``"follower_0"``, ...).
+        dim: Action dimension ``d_i``.
+        low: Lower bounds, shape ``(dim,)``.
+        high: Upper bounds, shape ``(dim,)``.
+        periodic: If true the action lives on the circle ``[low, high)`` (wraps around).
+    """
+
+    name: str
+    dim: int
+    low: np.ndarray = field(repr=False)
+    high: np.ndarray = field(repr=False)
+    periodic: bool = False
+
+    @staticmethod
+    def box(name: str, dim: int, low: float | Sequence[float], high: float | Sequence[float], periodic=False):
+        """Build a player with box bounds broadcast to ``dim``."""
+        if int(dim) != dim or dim < 1:
+            raise ValueError(f"player {name!r}: action dimension must be a positive integer, got {dim!r}")
+        lo = np.broadcast_to(np.asarray(low, dtype=float), (int(dim),)).copy()
+        hi = np.broadcast_to(np.asarray(high, dtype=float), (int(dim),)).copy()
+        if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)) and np.all(lo < hi)):
+            raise ValueError(f"player {name!r}: need finite bounds with low < high, got {lo} and {hi}")
+        return Player(name, int(dim), lo, hi, bool(periodic))
+
+
+def as_float_array(value: Any, name: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """Convert a parameter to a finite float array, raising ``ValueError`` naming it otherwise."""
+    try:
+        arr = np.array(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"parameter {name!r} must be numeric, got {value!r}") from exc
+    if shape is not None and arr.shape != shape:
+        raise ValueError(f"parameter {name!r} must have shape {shape}, got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"parameter {name!r} must be finite, got {value!r}")
+    return arr
+
+
+class Game(ABC):
+    """Base class of every continuous game. Subclasses implement costs and exact derivatives.
+
+    Class attributes declare the family's facts once (STYLE §3):
+        name: registry name.
+        defaults: default keyword parameters.
+        zero_sum: ``f_2 = −f_1`` (two players).
+        quadratic: all third derivatives vanish (``dhessian`` is zero, ``ω`` and ``ω_S`` are affine).
+    """
+
+    name: ClassVar[str] = "game"
+    defaults: ClassVar[dict[str, Any]] = {}
+    zero_sum: ClassVar[bool] = False
+    quadratic: ClassVar[bool] = False
+
+    def __init__(self, players: Sequence[Player], levels: Sequence[Sequence[int]] | None = None):
+        players = list(players)
+        if len(players) < 2:
+            raise ValueError(f"a game needs at least two players, got {len(players)}")
+        names = [p.name for p in players]
+        if len(set(names)) != len(names):
+            raise ValueError(f"player names must be unique, got {names}")
+        if levels is None:
+            levels = [[0], list(range(1, len(players)))]
+        levels = [list(map(int, lv)) for lv in levels]
+        flat = [i for lv in levels for i in lv]
+        if sorted(flat) != list(range(len(players))) or flat != sorted(flat) or any(not lv for lv in levels):
+            raise ValueError(
+                f"levels must partition players 0..{len(players) - 1} in hierarchy order, got {levels}"
+            )
+        self.players: list[Player] = players
+        self.levels: list[list[int]] = levels
+        self.n = len(players)
+        self.dims = [p.dim for p in players]
+        self.offsets = np.concatenate([[0], np.cumsum(self.dims)]).astype(int)
+        self.d = int(self.offsets[-1])
+        self.slices = [slice(int(self.offsets[i]), int(self.offsets[i + 1])) for i in range(self.n)]
+        self.level_of = {i: k for k, lv in enumerate(levels) for i in lv}
+        self.low = np.concatenate([p.low for p in players])
+        self.high = np.concatenate([p.high for p in players])
+        self.periodic = np.concatenate([np.full(p.dim, p.periodic) for p in players])
+        # coordinate indices of each level, and of everything strictly below each level
+        self.level_coords = [np.concatenate([np.arange(self.d)[self.slices[i]] for i in lv]) for lv in levels]
+        self.below_coords = [
+            np.concatenate(self.level_coords[k + 1 :]) if k + 1 < len(levels) else np.zeros(0, int)
+            for k in range(len(levels))
+        ]
+
+    # ------------------------------------------------------------------ facts
+    @property
+    def params(self) -> dict[str, Any]:
+        """Every parameter of this instance, JSON-friendly (lists, not arrays)."""
+        return {}
+
+    @property
+    def agents(self) -> list[str]:
+        """Player names, leader first."""
+        return [p.name for p in self.players]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.params.items())})"
+
+    # ------------------------------------------------------------------ input handling
+    def check_x(self, x: Any) -> np.ndarray:
+        """Validate a joint action: last axis of length ``d``, finite. Returns a float array."""
+        x = np.asarray(x, dtype=float)
+        if x.ndim == 0 or x.shape[-1] != self.d:
+            raise ValueError(f"{self.name}: joint action must have shape (..., {self.d}), got {x.shape}")
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"{self.name}: joint action contains non-finite values: {x}")
+        return x
+
+    def split(self, x: np.ndarray) -> list[np.ndarray]:
+        """Per-player views ``[x_1, ..., x_n]`` of a joint action."""
+        return [x[..., s] for s in self.slices]
+
+    def wrap(self, x: np.ndarray) -> np.ndarray:
+        """Map periodic coordinates into ``[low, high)``; box coordinates are left alone."""
+        if not self.periodic.any():
+            return x
+        width = self.high - self.low
+        wrapped = self.low + np.mod(x - self.low, width)
+        return np.where(self.periodic, wrapped, x)
+
+    def project(self, x: np.ndarray) -> np.ndarray:
+        """Wrap periodic coordinates and clip box coordinates into the domain."""
+        return np.where(self.periodic, self.wrap(x), np.clip(x, self.low, self.high))
+
+    def displacement(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``x − y`` with periodic coordinates taken on the circle (shortest signed arc)."""
+        diff = np.asarray(x, float) - np.asarray(y, float)
+        if self.periodic.any():
+            width = self.high - self.low
+            arc = np.mod(diff + width / 2, width) - width / 2
+            diff = np.where(self.periodic, arc, diff)
+        return diff
+
+    def distance(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Euclidean distance on the domain (geodesic on periodic coordinates), over the last axis."""
+        return np.linalg.norm(self.displacement(x, y), axis=-1)
+
+    # ------------------------------------------------------------------ what subclasses implement
+    @abstractmethod
+    def costs(self, x: np.ndarray) -> np.ndarray:
+        """Costs ``f_i(x)`` of every player, shape ``(..., n)``."""
+
+    @abstractmethod
+    def grad(self, i: int, x: np.ndarray) -> np.ndarray:
+        """``∇_x f_i(x)``, shape ``(..., d)``."""
+
+    @abstractmethod
+    def hessian(self, i: int, x: np.ndarray) -> np.ndarray:
+        """``∇²_x f_i(x)``, shape ``(..., d, d)``."""
+
+    def dhessian(self, i: int, x: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Third derivative contracted with a direction: ``Σ_c ∂³f_i/∂x_a∂x_b∂x_c · u_c``, ``(..., d, d)``.
+
+        Zero for quadratic games; non-quadratic games must override it.
+        """
+        if self.quadratic:
+            x = np.asarray(x, float)
+            return np.zeros(x.shape[:-1] + (self.d, self.d))
+        raise NotImplementedError(f"{type(self).__name__} does not provide third derivatives")
+
+    # ------------------------------------------------------------------ generic derived quantities
+    def omega(self, x: np.ndarray) -> np.ndarray:
+        """Individual gradient field ``ω(x) = (∇_1 f_1, …, ∇_n f_n)``, shape ``(..., d)``."""
+        x = np.asarray(x, float)
+        return np.concatenate([self.grad(i, x)[..., s] for i, s in enumerate(self.slices)], axis=-1)
+
+    def jacobian(self, x: np.ndarray) -> np.ndarray:
+        """``J(x) = Dω(x)``, shape ``(..., d, d)`` (row block i is ``∇_i ∇_x f_i``)."""
+        x = np.asarray(x, float)
+        return np.concatenate([self.hessian(i, x)[..., s, :] for i, s in enumerate(self.slices)], axis=-2)
+
+    def _solve_T(self, M: np.ndarray, rhs: np.ndarray, what: str) -> np.ndarray:
+        """Solve ``Mᵀ y = rhs`` (batched) raising ``ValueError`` if ``M`` is singular."""
+        sv = np.linalg.svd(M, compute_uv=False)
+        bad = sv[..., -1] <= SINGULAR_RCOND * np.maximum(sv[..., 0], 1e-300)
+        if np.any(bad):
+            raise ValueError(
+                f"{self.name}: {what} is singular (smallest singular value {np.min(sv[..., -1]):.3g}); "
+                "the followers' implicit response is not defined here"
+            )
+        return np.linalg.solve(np.swapaxes(M, -1, -2), rhs)
+
+    def stackelberg_terms(self, x: np.ndarray, with_jacobian: bool = True):
+        """Compute ``ω_S`` and (optionally) ``J_S`` bottom-up over the levels.
+
+        Returns ``(omega_S, J_S)``; ``J_S`` is ``None`` when ``with_jacobian`` is false.
+        Raises ``ValueError`` where a response Jacobian (``H22`` in the two-player case) is singular.
+        """
+        x = self.check_x(x)
+        om = self.omega(x).copy()
+        JS = self.jacobian(x).copy()
+        nlev = len(self.levels)
+        for k in range(nlev - 2, -1, -1):
+            b = self.below_coords[k]
+            G = JS[..., b, :]  # Jacobian of the stacked stationarity fields of all lower levels
+            Gbb = G[..., :, b]
+            for i in self.levels[k]:
+                o = np.arange(self.d)[self.slices[i]]
+                g = self.grad(i, x)
+                what = f"the response Jacobian of the levels below {self.players[i].name!r} (H22)"
+                v = self._solve_T(Gbb, g[..., b, None], what)[..., 0]  # v = Gbb⁻ᵀ ∇_b f_i
+                om[..., o] = g[..., o] - np.einsum("...ao,...a->...o", G[..., :, o], v)
+                if not with_jacobian:
+                    continue
+                H = self.hessian(i, x)
+                M = self._third_terms(x, k, v)
+                rhs = H[..., b, :] - M[..., b, :]
+                w = self._solve_T(Gbb, rhs, what)
+                JS[..., o, :] = H[..., o, :] - M[..., o, :] - np.einsum("...ao,...ac->...oc", G[..., :, o], w)
+        return om, (JS if with_jacobian else None)
+
+    def _third_terms(self, x: np.ndarray, k: int, v: np.ndarray) -> np.ndarray:
+        """``M[b, c] = Σ_a v_a ∂G[a, b]/∂x_c`` for the stacked lower-level field Jacobian ``G``."""
+        zeros = np.zeros(x.shape[:-1] + (self.d, self.d))
+        if self.quadratic:
+            return zeros
+        if k != len(self.levels) - 2:
+            raise NotImplementedError(
+                "J_S of a non-quadratic game with three or more levels needs fourth derivatives; "
+                "use jacobian_S_fd"
+            )
+        M = zeros
+        b = self.below_coords[k]
+        for p in (j for lv in self.levels[k + 1 :] for j in lv):
+            u = np.zeros(x.shape[:-1] + (self.d,))
+            sel = np.isin(b, np.arange(self.d)[self.slices[p]])
+            u[..., b[sel]] = v[..., sel]
+            M = M + self.dhessian(p, x, u)
+        return M
+
+    def omega_S(self, x: np.ndarray) -> np.ndarray:
+        """Stackelberg field ``ω_S(x)`` (eq. 1; App. C), shape ``(..., d)``."""
+        return self.stackelberg_terms(x, with_jacobian=False)[0]
+
+    def jacobian_S(self, x: np.ndarray) -> np.ndarray:
+        """``J_S(x) = Dω_S(x)``, shape ``(..., d, d)``."""
+        try:
+            return self.stackelberg_terms(x)[1]
+        except NotImplementedError:
+            return self.jacobian_S_fd(x)
+
+    def jacobian_S_fd(self, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
+        """``J_S`` by central differences of ``ω_S`` (error ``O(h²)``); a fallback for deep non-quadratic chains."""
+        x = self.check_x(x)
+        cols = []
+        for c in range(self.d):
+            e = np.zeros(self.d)
+            e[c] = h
+            cols.append((self.omega_S(x + e) - self.omega_S(x - e)) / (2 * h))
+        return np.stack(cols, axis=-1)
+
+    def total_derivative(self, x: np.ndarray, i: int = 0) -> np.ndarray:
+        """Player i's total derivative ``Df_i`` (its block of ``ω_S``), shape ``(..., d_i)``."""
+        return self.omega_S(x)[..., self.slices[i]]
+
+    def response_blocks(self, x: np.ndarray, k: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """The blocks ``(H22, H21)`` for the levels below level k.
+
+        ``H22 = ∂ω_F/∂x_F`` over the coordinates of all levels below k and ``H21 = ∂ω_F/∂x_k`` over
+        level k's coordinates, where ``ω_F`` stacks the lower levels' Stackelberg fields (their own
+        gradients for a two-level game). Shapes ``(..., m, m)`` and ``(..., m, d_k)``.
+        """
+        x = self.check_x(x)
+        JS = self.jacobian_S(x) if len(self.levels) > 2 else self.jacobian(x)
+        b, a = self.below_coords[k], self.level_coords[k]
+        return JS[..., b[:, None], b], JS[..., b[:, None], a]
+
+    def response(self, x: np.ndarray, k: int = 0, iters: int = 100, tol: float = 1e-12) -> np.ndarray:
+        """Joint action with levels ``≤ k`` fixed and the levels below at their local response.
+
+        Newton's method on the lower levels' stationarity conditions ``ω_S[below] = 0`` started from
+        ``x`` (exact in one step for quadratic games). Raises ``ValueError`` if the lower levels'
+        own-Hessian blocks are not positive definite at the result (the response is then not a
+        best response) or if Newton's method does not converge.
+        """
+        x = self.check_x(x).copy()
+        b = self.below_coords[k]
+        if b.size == 0:
+            return x
+        for _ in range(iters):
+            om, JS = self.stackelberg_terms(x)
+            F = om[..., b]
+            if np.max(np.abs(F), initial=0.0) <= tol * max(1.0, np.max(np.abs(x), initial=0.0)):
+                break
+            step = np.linalg.solve(JS[..., b[:, None], b], F[..., None])[..., 0]
+            x[..., b] = x[..., b] - step
+            x = self.wrap(x)
+        else:
+            raise ValueError(f"{self.name}: the followers' response did not converge from {x}")
+        JS = self.jacobian_S(x)
+        for lv in range(k + 1, len(self.levels)):
+            for i in self.levels[lv]:
+                s = self.slices[i]
+                block = JS[..., s, s]
+                eig = np.linalg.eigvalsh((block + np.swapaxes(block, -1, -2)) / 2)
+                if np.any(eig <= 0):
+                    raise ValueError(
+                        f"{self.name}: {self.players[i].name!r}'s Hessian is not positive definite at its "
+                        f"response (eigenvalues {eig.ravel().tolist()}); the response is not a best response"
+                    )
+        return x

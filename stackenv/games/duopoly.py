@@ -1,0 +1,143 @@
+"""Cournot / Stackelberg duopoly (Fiez, Chasnov & Ratliff, §4.1).
+
+Description:
+    Two firms produce one good. Firm 1 (the leader) commits to a quantity, firm 2 (the follower)
+    responds. Market price is the linear inverse demand ``P = A − Q`` with ``Q = q_1 + q_2``.
+
+Players and roles:
+    ``leader`` (firm 1, level 0) and ``follower`` (firm 2, level 1); one-dimensional actions.
+
+Actions and bounds:
+    Quantities ``q_i ∈ [0, A]`` (units of the good).
+
+Costs (negative profits, money units):
+    ``f_i(q) = −(A − q_1 − q_2 − c_i) q_i``.
+    Where ``A − Q`` would be negative: by default (``price_floor=False``) the linear demand is
+    extended, i.e. a negative price is a disposal cost. This keeps every cost a smooth quadratic, so
+    ``H22 = 2`` everywhere and the follower's implicit response is defined at every joint action,
+    which is what the gradient learners need. With ``price_floor=True`` the paper's truncated price
+    ``P = max(A − Q, 0)`` is used; on ``Q > A`` the cost is ``c_i q_i`` with the derivatives of that
+    branch (one-sided at the kink ``Q = A``), and there ``H22 = 0``, so the implicit map is undefined
+    and ``ω_S`` raises ``ValueError``. The equilibria are interior and identical in both variants.
+
+Closed-form equilibria (derived in §4.1; checked against numeric optimisation in the tests):
+    Nash:        ``q_i = (A + c_j − 2 c_i) / 3``, profit ``(A − 2c_i + c_j)² / 9``.
+    Stackelberg: ``q_1 = (A + c_2 − 2c_1) / 2``, ``q_2 = (A + 2c_1 − 3c_2) / 4``,
+                 profits ``(A − 2c_1 + c_2)² / 8`` and ``(A + 2c_1 − 3c_2)² / 16``.
+    At the defaults (A = 100, c = (5, 2)) Nash is (30.67, 33.67) with exact profits (940.44, 1133.44)
+    and Stackelberg is (46, 26) with exact profits (1058, 676). The paper's reported profits
+    (944.4, 1114.7) and (1048.2, 659.9) are *not* the exact equilibrium profits at those quantities
+    (they appear to be time-averages along the noisy learning paths); we report the exact ones.
+
+Parameters:
+    ``A`` (demand intercept, > every unit cost), ``c`` (unit costs ``(c_1, c_2)``, ≥ 0),
+    ``price_floor`` (bool, see above). Both equilibria must be interior: ``A + c_2 − 2c_1 > 0``,
+    ``A + c_1 − 2c_2 > 0`` and ``A + 2c_1 − 3c_2 > 0``; otherwise ``ValueError``.
+
+Version history:
+    v0: initial version.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stackenv.games.base import Game, Player, as_float_array
+from stackenv.games.registry import register
+
+
+@register
+class Duopoly(Game):
+    """Cournot/Stackelberg duopoly with linear inverse demand ``P = A − Q``."""
+
+    name = "duopoly"
+    defaults = {"A": 100.0, "c": (5.0, 2.0), "price_floor": False}
+    quadratic = True
+
+    def __init__(self, A: float = 100.0, c=(5.0, 2.0), price_floor: bool = False):
+        self.A = float(as_float_array(A, "A", ()))
+        self.c = as_float_array(c, "c", (2,))
+        self.price_floor = bool(price_floor)
+        A, (c1, c2) = self.A, self.c
+        if np.any(self.c < 0):
+            raise ValueError(f"duopoly: unit costs c must be non-negative, got {self.c.tolist()}")
+        if not A > max(c1, c2):
+            raise ValueError(f"duopoly: need A > every unit cost, got A={A}, c={self.c.tolist()}")
+        for expr, val in (("A + c2 - 2 c1", A + c2 - 2 * c1), ("A + c1 - 2 c2", A + c1 - 2 * c2),
+                          ("A + 2 c1 - 3 c2", A + 2 * c1 - 3 * c2)):
+            if val <= 0:
+                raise ValueError(f"duopoly: equilibria are not interior ({expr} = {val:g} <= 0)")
+        # with a price floor the costs are piecewise quadratic: not "quadratic" for the generic code
+        self.quadratic = not self.price_floor
+        super().__init__([Player.box("leader", 1, 0.0, A), Player.box("follower", 1, 0.0, A)], [[0], [1]])
+
+    @property
+    def params(self):
+        return {"A": self.A, "c": self.c.tolist(), "price_floor": self.price_floor}
+
+    def _saturated(self, x):
+        return (x[..., 0] + x[..., 1] > self.A) if self.price_floor else np.zeros(x.shape[:-1], bool)
+
+    # ------------------------------------------------------------------ costs and derivatives
+    def costs(self, x):
+        x = np.asarray(x, float)
+        price = self.A - x[..., 0] - x[..., 1]
+        if self.price_floor:
+            price = np.maximum(price, 0.0)
+        return -(price[..., None] - self.c) * x
+
+    def grad(self, i, x):
+        x = np.asarray(x, float)
+        q1, q2 = x[..., 0], x[..., 1]
+        g = np.empty(x.shape)
+        if i == 0:
+            g[..., 0], g[..., 1] = -(self.A - 2 * q1 - q2 - self.c[0]), q1
+        else:
+            g[..., 0], g[..., 1] = q2, -(self.A - q1 - 2 * q2 - self.c[1])
+        sat = self._saturated(x)
+        if sat.any():
+            g[sat] = 0.0
+            g[sat, i] = self.c[i]
+        return g
+
+    def hessian(self, i, x):
+        x = np.asarray(x, float)
+        H = np.array([[2.0, 1.0], [1.0, 0.0]]) if i == 0 else np.array([[0.0, 1.0], [1.0, 2.0]])
+        H = np.broadcast_to(H, x.shape[:-1] + (2, 2)).copy()
+        H[self._saturated(x)] = 0.0
+        return H
+
+    def dhessian(self, i, x, u):
+        return np.zeros(np.asarray(x).shape[:-1] + (2, 2))
+
+    # fast paths for the learners (identical to the generic formulas; tested against them)
+    def omega(self, x):
+        if self.price_floor:
+            return super().omega(x)
+        x = np.asarray(x, float)
+        q1, q2 = x[..., 0], x[..., 1]
+        return np.stack([-(self.A - 2 * q1 - q2 - self.c[0]), -(self.A - q1 - 2 * q2 - self.c[1])], -1)
+
+    def omega_S(self, x):
+        if self.price_floor:
+            return super().omega_S(x)
+        x = self.check_x(x)
+        q1, q2 = x[..., 0], x[..., 1]
+        # Df_1 = ∇_1 f_1 − H21ᵀ H22⁻¹ ∇_2 f_1 with H21 = 1, H22 = 2, ∇_2 f_1 = q_1
+        return np.stack([-(self.A - 2 * q1 - q2 - self.c[0]) - q1 / 2, -(self.A - q1 - 2 * q2 - self.c[1])], -1)
+
+    # ------------------------------------------------------------------ closed forms
+    def nash_closed_form(self) -> np.ndarray:
+        """Cournot–Nash quantities ``q_i = (A + c_j − 2c_i)/3``."""
+        A, (c1, c2) = self.A, self.c
+        return np.array([(A + c2 - 2 * c1) / 3, (A + c1 - 2 * c2) / 3])
+
+    def stackelberg_closed_form(self) -> np.ndarray:
+        """Stackelberg quantities ``((A + c_2 − 2c_1)/2, (A + 2c_1 − 3c_2)/4)``."""
+        A, (c1, c2) = self.A, self.c
+        return np.array([(A + c2 - 2 * c1) / 2, (A + 2 * c1 - 3 * c2) / 4])
+
+    def best_response(self, x1):
+        """Follower's best response ``r(q_1) = max((A − q_1 − c_2)/2, 0)``."""
+        x1 = np.asarray(x1, float)
+        return np.maximum((self.A - x1 - self.c[1]) / 2, 0.0)
