@@ -105,9 +105,7 @@ class Game(ABC):
         levels = [list(map(int, lv)) for lv in levels]
         flat = [i for lv in levels for i in lv]
         if sorted(flat) != list(range(len(players))) or flat != sorted(flat) or any(not lv for lv in levels):
-            raise ValueError(
-                f"levels must partition players 0..{len(players) - 1} in hierarchy order, got {levels}"
-            )
+            raise ValueError(f"levels must partition players 0..{len(players) - 1} in hierarchy order, got {levels}")
         self.players: list[Player] = players
         self.levels: list[list[int]] = levels
         self.n = len(players)
@@ -260,8 +258,7 @@ class Game(ABC):
             return zeros
         if k != len(self.levels) - 2:
             raise NotImplementedError(
-                "J_S of a non-quadratic game with three or more levels needs fourth derivatives; "
-                "use jacobian_S_fd"
+                "J_S of a non-quadratic game with three or more levels needs fourth derivatives; use jacobian_S_fd"
             )
         M = zeros
         b = self.below_coords[k]

@@ -63,8 +63,11 @@ class Duopoly(Game):
             raise ValueError(f"duopoly: unit costs c must be non-negative, got {self.c.tolist()}")
         if not A > max(c1, c2):
             raise ValueError(f"duopoly: need A > every unit cost, got A={A}, c={self.c.tolist()}")
-        for expr, val in (("A + c2 - 2 c1", A + c2 - 2 * c1), ("A + c1 - 2 c2", A + c1 - 2 * c2),
-                          ("A + 2 c1 - 3 c2", A + 2 * c1 - 3 * c2)):
+        for expr, val in (
+            ("A + c2 - 2 c1", A + c2 - 2 * c1),
+            ("A + c1 - 2 c2", A + c1 - 2 * c2),
+            ("A + 2 c1 - 3 c2", A + 2 * c1 - 3 * c2),
+        ):
             if val <= 0:
                 raise ValueError(f"duopoly: equilibria are not interior ({expr} = {val:g} <= 0)")
         # with a price floor the costs are piecewise quadratic: not "quadratic" for the generic code

@@ -35,7 +35,5 @@ def make(name: str, **params: Any) -> Game:
     cls = game_class(name)
     unknown = set(params) - set(cls.defaults)
     if unknown:
-        raise ValueError(
-            f"unknown parameter(s) {sorted(unknown)} for game {name!r}; valid: {sorted(cls.defaults)}"
-        )
+        raise ValueError(f"unknown parameter(s) {sorted(unknown)} for game {name!r}; valid: {sorted(cls.defaults)}")
     return cls(**params)
