@@ -1,0 +1,108 @@
+"""Constructors: generic ones over any game, and the helper behind the versioned env modules.
+
+``parallel_env(game, **kw)``, ``env(game, **kw)`` (AEC, order-enforcing), ``raw_env(game, **kw)`` and
+``batched_env(game, num_envs, **kw)`` accept a :class:`~stackenv.games.base.Game` instance (any
+subclass, user-defined ones included) or the name of a registered game plus its parameters as extra
+keywords. Env keywords: ``feedback``, ``noise_std``, ``noise``, ``df``, ``max_steps``, ``render_mode``
+(``dtype`` for the batched env instead of ``render_mode``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pettingzoo.utils.wrappers import OrderEnforcingWrapper
+
+from stackenv import games
+from stackenv.envs.aec import StackelbergAECEnv
+from stackenv.envs.batched import BatchedStackelbergEnv
+from stackenv.envs.parallel import StackelbergParallelEnv
+from stackenv.games.base import Game
+
+ENV_KWARGS = ("feedback", "noise_std", "noise", "df", "max_steps", "render_mode")
+BATCHED_KWARGS = ("feedback", "noise_std", "noise", "df", "max_steps", "dtype")
+
+
+def split_kwargs(kwargs: dict[str, Any], env_keys=ENV_KWARGS) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(env keywords, game parameters)``."""
+    env_kw = {k: v for k, v in kwargs.items() if k in env_keys}
+    game_kw = {k: v for k, v in kwargs.items() if k not in env_keys}
+    return env_kw, game_kw
+
+
+def make_game(game: Game | str, **params: Any) -> Game:
+    """A game instance from an instance (no parameters allowed) or a registered name and parameters."""
+    if isinstance(game, Game):
+        if params:
+            raise ValueError(
+                f"unknown env keyword(s) {sorted(params)} (game parameters can only be given with a game name); "
+                f"env keywords: {', '.join(ENV_KWARGS)}"
+            )
+        return game
+    if isinstance(game, str):
+        return games.make(game, **params)
+    raise TypeError(f"game must be a Game instance or a registered game name, got {type(game).__name__}")
+
+
+def parallel_env(game: Game | str, **kwargs: Any) -> StackelbergParallelEnv:
+    """Simultaneous-play PettingZoo env over ``game``."""
+    env_kw, game_kw = split_kwargs(kwargs)
+    return StackelbergParallelEnv(make_game(game, **game_kw), **env_kw)
+
+
+def raw_env(game: Game | str, **kwargs: Any) -> StackelbergAECEnv:
+    """Leader-first AEC env over ``game`` without wrappers."""
+    env_kw, game_kw = split_kwargs(kwargs)
+    return StackelbergAECEnv(make_game(game, **game_kw), **env_kw)
+
+
+def env(game: Game | str, **kwargs: Any) -> OrderEnforcingWrapper:
+    """Leader-first AEC env over ``game`` wrapped in PettingZoo's ``OrderEnforcingWrapper``.
+
+    (No clipping wrapper: the env clips or wraps out-of-bounds actions itself and flags them.)
+    """
+    return OrderEnforcingWrapper(raw_env(game, **kwargs))
+
+
+def batched_env(game: Game | str, num_envs: int = 1, **kwargs: Any) -> BatchedStackelbergEnv:
+    """``num_envs`` copies of ``game`` stepped together."""
+    env_kw, game_kw = split_kwargs(kwargs, BATCHED_KWARGS)
+    return BatchedStackelbergEnv(make_game(game, **game_kw), num_envs=num_envs, **env_kw)
+
+
+def versioned(game_name: str, env_name: str):
+    """``(raw_env, env, parallel_env)`` for a versioned module fixing the registered game ``game_name``.
+
+    Game parameters are passed as keywords next to the env keywords, e.g.
+    ``duopoly_v0.parallel_env(A=120.0, feedback="hierarchical", noise_std=10 ** 0.5)``.
+    """
+    aec_metadata = {**StackelbergAECEnv.metadata, "name": env_name}
+    par_metadata = {**StackelbergParallelEnv.metadata, "name": env_name}
+
+    def _init(self, **kwargs: Any) -> None:
+        env_kw, game_kw = split_kwargs(kwargs)
+        StackelbergAECEnv.__init__(self, games.make(game_name, **game_kw), **env_kw)
+
+    raw = type(
+        "raw_env",
+        (StackelbergAECEnv,),
+        {
+            "__init__": _init,
+            "metadata": aec_metadata,
+            "__module__": f"stackenv.envs.{env_name}",
+            "__doc__": f"Leader-first AEC env of the registered game {game_name!r} ({env_name}).",
+        },
+    )
+
+    def env_fn(**kwargs: Any) -> OrderEnforcingWrapper:
+        return OrderEnforcingWrapper(raw(**kwargs))
+
+    def parallel_fn(**kwargs: Any) -> StackelbergParallelEnv:
+        env_kw, game_kw = split_kwargs(kwargs)
+        e = StackelbergParallelEnv(games.make(game_name, **game_kw), **env_kw)
+        e.metadata = par_metadata
+        return e
+
+    env_fn.__doc__ = f"{env_name}: leader-first AEC env (order-enforcing) of the game {game_name!r}."
+    parallel_fn.__doc__ = f"{env_name}: simultaneous-play parallel env of the game {game_name!r}."
+    return raw, env_fn, parallel_fn

@@ -1,0 +1,22 @@
+"""General-sum quadratic games as PettingZoo envs.
+
+Costs are quadratic in the joint action, so every derivative is affine and the env evaluates them
+through its compiled exact expansion.
+
+Agents: ``possible_agents`` are the game's players, leader first (see the game module for names).
+Order of play: ``parallel_env`` — simultaneous; ``env``/``raw_env`` — leader first, level by level, each
+agent observing the actions committed above it (see :mod:`stackenv.envs.aec`).
+Keywords: ``feedback`` ("reward", "gradient", "hierarchical", "second_order"), ``noise_std`` (standard
+deviation; the paper's variances must be square-rooted), ``noise`` ("gaussian", "student_t"), ``df``,
+``max_steps``, ``render_mode`` ("ansi", "rgb_array"), and the game's own parameters
+(:mod:`stackenv.games.quadratic`).
+
+Version history:
+    v0: initial version.
+"""
+
+from stackenv.envs.factory import versioned
+
+raw_env, env, parallel_env = versioned("quadratic", "quadratic_v0")
+
+__all__ = ["env", "parallel_env", "raw_env"]
