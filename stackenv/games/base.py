@@ -242,8 +242,8 @@ class Game(ABC):
                 what = f"the response Jacobian of the levels below {self.players[i].name!r} (H22)"
                 v = self._solve_T(Gbb, g[..., b, None], what)[..., 0]  # v = Gbb⁻ᵀ ∇_b f_i
                 om[..., o] = g[..., o] - np.einsum("...ao,...a->...o", G[..., :, o], v)
-                if not with_jacobian:
-                    continue
+                if not with_jacobian and k == 0:
+                    continue  # J_S rows of level k > 0 are needed by the levels above it (G below)
                 H = self.hessian(i, x)
                 M = self._third_terms(x, k, v)
                 rhs = H[..., b, :] - M[..., b, :]

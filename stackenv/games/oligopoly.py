@@ -1,0 +1,143 @@
+"""Stackelberg oligopoly: one Cournot leader, N simultaneous followers (Fiez, Chasnov & Ratliff, App. C.2).
+
+Description:
+    ``N + 1`` firms produce one good. Firm 0 (the leader) commits to a quantity; the ``N`` followers then
+    play a Cournot–Nash game among themselves. Inverse demand is linear, ``P = A − Q`` with ``Q = Σ_i q_i``.
+
+Players and roles:
+    ``leader`` (level 0) and ``follower_0`` … ``follower_{N−1}`` (level 1, simultaneous); scalar actions.
+
+Actions and bounds:
+    Quantities ``q_i ∈ [0, A]`` (units of the good).
+
+Costs (negative profits, money units):
+    ``f_i(q) = −(A − Q − c_i) q_i``. As in the duopoly's default, the linear demand is extended where
+    ``Q > A`` (a negative price is a disposal cost), so the costs are smooth quadratics everywhere.
+    ``∇_x f_i = q_i 1 + (Q − A + c_i) e_i``, ``∇²_x f_i = e_i 1ᵀ + 1 e_iᵀ``, ``ω_i = q_i + Q − A + c_i``, and
+    ``J = I + 11ᵀ``. All are evaluated in ``O(N)`` per point (``O(N²)`` only for the dense matrices).
+
+Leader's total derivative (App. C.2): ``Df_0 = ∇_0 f_0 − J_F0ᵀ J_FF⁻ᵀ ∇_F f_0`` with ``J_FF = I_N + 11ᵀ``,
+    ``J_F0 = 1`` and ``∇_F f_0 = q_0 1``. Sherman–Morrison, ``(I + 11ᵀ)⁻¹ = I − 11ᵀ/(N + 1)``, makes the
+    adjoint solve ``O(N)``: ``Df_0 = q_0 + Q − A + c_0 − N q_0/(N + 1)``.
+
+Closed-form equilibria (``C_F = Σ_{followers} c_i``, ``C = c_0 + C_F``):
+    Followers' Nash response to ``q_0``: summing ``q_i + q_0 + S_F − A + c_i = 0`` over followers gives
+    ``S_F = (N(A − q_0) − C_F)/(N + 1)``, so ``r_i(q_0) = (A − q_0 + C_F)/(N + 1) − c_i``.
+    Stackelberg: the leader's profit ``q_0 (A + C_F − (N+1) c_0 − q_0)/(N + 1)`` peaks at
+    ``q_0 = (A + C_F − (N + 1) c_0)/2``, followers at ``r_i(q_0)``.
+    Nash (all ``N + 1`` firms simultaneous): ``Q = ((N+1)A − C)/(N + 2)``, ``q_i = (A + C)/(N + 2) − c_i``.
+    (Tested against a numeric derivation: scipy maximisation of the leader's profit over a linear solve of
+    the followers' first-order conditions.)
+
+Parameters:
+    ``A`` (demand intercept, > every unit cost), ``leader_cost`` (``c_0 ≥ 0``), ``follower_costs`` (``c_1…c_N ≥ 0``,
+    ``N ≥ 1``). Both equilibria must be interior (every quantity > 0); otherwise ``ValueError``.
+
+Version history:
+    v0: initial version.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stackenv.games.base import Game, Player, as_float_array
+from stackenv.games.registry import register
+
+
+@register
+class Oligopoly(Game):
+    """Cournot leader above ``N`` simultaneous Cournot followers, with ``O(N)`` fields."""
+
+    name = "oligopoly"
+    defaults = {"A": 100.0, "leader_cost": 5.0, "follower_costs": (2.0, 3.0, 4.0)}
+    quadratic = True
+
+    def __init__(self, A: float = 100.0, leader_cost: float = 5.0, follower_costs=(2.0, 3.0, 4.0)):
+        self.A = float(as_float_array(A, "A", ()))
+        self.leader_cost = float(as_float_array(leader_cost, "leader_cost", ()))
+        cf = as_float_array(follower_costs, "follower_costs")
+        if cf.ndim != 1 or cf.size < 1:
+            raise ValueError(f"oligopoly: follower_costs must list N >= 1 costs (one per follower), got {cf.shape}")
+        self.follower_costs = cf
+        self.N = cf.size
+        self.c = np.concatenate([[self.leader_cost], cf])  # (N + 1,) costs, leader first
+        if np.any(self.c < 0):
+            raise ValueError(f"oligopoly: unit costs must be non-negative, got min {self.c.min():g}")
+        if not self.A > self.c.max():
+            raise ValueError(f"oligopoly: need A > every unit cost, got A={self.A:g}, max cost {self.c.max():g}")
+        for kind, q in (("Nash", self.nash_closed_form()), ("Stackelberg", self.stackelberg_closed_form())):
+            if np.any(q <= 0):
+                i = int(np.argmin(q))
+                raise ValueError(f"oligopoly: the {kind} equilibrium is not interior (firm {i} produces {q[i]:g} <= 0)")
+        players = [Player.box("leader", 1, 0.0, self.A)]
+        players += [Player.box(f"follower_{j}", 1, 0.0, self.A) for j in range(self.N)]
+        super().__init__(players, [[0], list(range(1, self.N + 1))])
+
+    @property
+    def params(self):
+        return {"A": self.A, "leader_cost": self.leader_cost, "follower_costs": self.follower_costs.tolist()}
+
+    # ------------------------------------------------------------------ costs and derivatives
+    def costs(self, x):
+        x = self.check_x(x)
+        return -(self.A - x.sum(-1, keepdims=True) - self.c) * x
+
+    def grad(self, i, x):
+        x = self.check_x(x)
+        g = np.repeat(x[..., i : i + 1], self.d, axis=-1)  # ∂f_i/∂q_j = q_i (j ≠ i)
+        g[..., i] += x.sum(-1) - self.A + self.c[i]
+        return g
+
+    def hessian(self, i, x):
+        x = self.check_x(x)
+        H = np.zeros(x.shape[:-1] + (self.d, self.d))
+        H[..., i, :] += 1.0
+        H[..., :, i] += 1.0
+        return H
+
+    def dhessian(self, i, x, u):
+        x = self.check_x(x)
+        return np.zeros(x.shape[:-1] + (self.d, self.d))
+
+    def omega(self, x):
+        x = self.check_x(x)
+        return x + x.sum(-1, keepdims=True) - self.A + self.c
+
+    def jacobian(self, x):
+        x = self.check_x(x)
+        return np.broadcast_to(np.eye(self.d) + 1.0, x.shape[:-1] + (self.d, self.d)).copy()
+
+    # ------------------------------------------------------------------ Stackelberg field, O(N)
+    def omega_S(self, x):
+        x = self.check_x(x)
+        om = self.omega(x)
+        q0 = x[..., :1]
+        gF = np.repeat(q0, self.N, axis=-1)  # ∇_F f_0 = q_0 1
+        v = gF - gF.sum(-1, keepdims=True) / (self.N + 1)  # J_FF⁻ᵀ ∇_F f_0 (Sherman–Morrison)
+        om[..., 0] -= v.sum(-1)  # − J_F0ᵀ v with J_F0 = 1
+        return om
+
+    def jacobian_S(self, x):
+        JS = self.jacobian(x)
+        JS[..., 0, 0] -= self.N / (self.N + 1)
+        return JS
+
+    def response(self, x, k: int = 0, iters: int = 100, tol: float = 1e-12):
+        """Followers' Cournot–Nash response ``r_i(q_0) = (A − q_0 + C_F)/(N + 1) − c_i`` (closed form, ``k = 0``)."""
+        x = self.check_x(x).copy()
+        if k >= 1:
+            return x
+        x[..., 1:] = (self.A - x[..., :1] + self.follower_costs.sum()) / (self.N + 1) - self.follower_costs
+        return x
+
+    # ------------------------------------------------------------------ closed forms
+    def nash_closed_form(self) -> np.ndarray:
+        """All ``N + 1`` firms simultaneous: ``q_i = (A + Σ_j c_j)/(N + 2) − c_i``."""
+        return (self.A + self.c.sum()) / (self.N + 2) - self.c
+
+    def stackelberg_closed_form(self) -> np.ndarray:
+        """``q_0 = (A + C_F − (N + 1) c_0)/2``, followers ``(A − q_0 + C_F)/(N + 1) − c_i``."""
+        CF = self.follower_costs.sum()
+        q0 = (self.A + CF - (self.N + 1) * self.leader_cost) / 2
+        return np.concatenate([[q0], (self.A - q0 + CF) / (self.N + 1) - self.follower_costs])

@@ -1,0 +1,101 @@
+"""Invalid parameters, actions and undefined implicit maps fail with a ValueError naming the problem."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stackenv.games import list_games, make
+
+
+@pytest.mark.parametrize(
+    "name, params, match",
+    [
+        ("duopoly", {"A": 4.0}, "A > every unit cost"),
+        ("oligopoly", {"A": 5.0, "leader_cost": 5.0}, "A > every unit cost"),
+        ("oligopoly", {"follower_costs": [2.0, 120.0]}, "A > every unit cost"),
+        ("oligopoly", {"follower_costs": []}, "N >= 1"),
+        ("oligopoly", {"follower_costs": [[1.0, 2.0]]}, "N >= 1"),
+        ("oligopoly", {"A": float("nan")}, "'A' must be finite"),
+        ("oligopoly", {"follower_costs": [1.0, float("inf")]}, "'follower_costs' must be finite"),
+        ("oligopoly", {"leader_cost": -1.0}, "non-negative"),
+        ("oligopoly", {"leader_cost": 60.0}, "not interior"),
+        ("oligopoly", {"follower_costs": "abc"}, "must be numeric"),
+        ("hierarchy", {"costs": [5.0]}, "K >= 2"),
+        ("hierarchy", {"A": 3.0}, "A > every unit cost"),
+        ("hierarchy", {"costs": [1.0, float("nan")]}, "'costs' must be finite"),
+        ("hierarchy", {"costs": [1.0, 1.0, 1.0, 1.0, 1.0, 90.0]}, "not interior"),
+        ("quadratic", {"Q": [[[1.0]]]}, "'Q' must have shape"),
+        ("quadratic", {"Q": [[[1.0, 2.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]]}, "'Q' must hold symmetric"),
+        ("quadratic", {"q": [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]}, "'q' must have shape"),
+        ("quadratic", {"q": [[1.0, float("nan")], [0.0, 0.0]]}, "'q' must be finite"),
+        ("quadratic", {"dims": [1, 0]}, "'dims'"),
+        ("quadratic", {"levels": [[1], [0]]}, "'levels'"),
+        ("quadratic", {"bound": -1.0}, "'bound'"),
+        ("zero_sum", {"A": [[1.0, 0.0], [0.0, 1.0]], "B": [[1.0, 0.0, 0.0]] * 3, "C": -1.0}, "mismatched shapes"),
+        (
+            "zero_sum",
+            {"A": [[1.0, 2.0], [0.0, 1.0]], "B": 1.0, "C": [[-1.0, 0.0], [0.0, -1.0]]},
+            "'A' must be symmetric",
+        ),
+        ("zero_sum", {"A": [[1.0, 0.0], [0.0, 1.0]], "B": 1.0, "C": -1.0}, "scalar B needs d1 == d2"),
+        ("zero_sum", {"A": [[1.0, 2.0]], "B": 1.0, "C": -1.0}, "'A' must be square"),
+        ("zero_sum", {"A": 1.0, "B": [[1.0, 2.0]], "C": -1.0, "b": [1.0, 2.0, 3.0]}, "mismatched shapes"),
+        ("zero_sum", {"A": 1.0, "B": float("inf"), "C": -1.0}, "'B' must be finite"),
+        ("zero_sum", {"A": 1.0, "C": -1.0}, "missing"),
+        ("zero_sum", {"instance": "nope"}, "unknown instance"),
+        ("zero_sum", {"instance": "prop2", "A": 3.0}, "conflict"),
+        ("torus", {"alpha": (1.0, float("nan"))}, "'alpha' must be finite"),
+        ("duopoly", {"nonsense": 1}, "unknown parameter"),
+    ],
+)
+def test_invalid_parameters(name, params, match):
+    with pytest.raises(ValueError, match=match):
+        make(name, **params)
+
+
+@pytest.mark.parametrize("name", list_games())
+def test_wrong_action_shapes_and_values(name):
+    game = make(name)
+    for bad in (np.zeros(game.d + 1), np.zeros((3, game.d - 1)), np.float64(1.0)):
+        with pytest.raises(ValueError, match=r"joint action must have shape"):
+            game.check_x(bad)
+        with pytest.raises(ValueError, match=r"joint action must have shape"):
+            game.omega_S(bad)
+    x = np.full(game.d, 0.5)
+    x[-1] = np.nan
+    with pytest.raises(ValueError, match="non-finite"):
+        game.omega_S(x)
+
+
+@pytest.mark.parametrize("name", ["zero_sum", "quadratic", "oligopoly", "hierarchy"])
+def test_new_families_validate_every_entry_point(name):
+    game = make(name)
+    bad = np.zeros((2, game.d + 1))
+    for fn in (game.costs, game.omega, game.jacobian, game.omega_S, game.jacobian_S):
+        with pytest.raises(ValueError, match="joint action must have shape"):
+            fn(bad)
+    for fn in (game.grad, game.hessian):
+        with pytest.raises(ValueError, match="joint action must have shape"):
+            fn(0, bad)
+
+
+def test_singular_H22_where_omega_S_is_needed():
+    game = make("zero_sum", A=1.0, B=1.0, C=0.0)  # follower's H22 = −C = 0
+    x = np.zeros((4, 2))
+    assert np.all(np.isfinite(game.omega(x)))  # simultaneous play is fine
+    for fn in (game.omega_S, game.jacobian_S, lambda y: game.response(y, 0)):
+        with pytest.raises(ValueError, match="singular"):
+            fn(x)
+    assert game.stackelberg_equilibrium() is None
+    chain = make(
+        "quadratic", dims=[1, 1, 1], Q=np.zeros((3, 3, 3)).tolist(), q=np.ones((3, 3)).tolist(), levels=[[0], [1], [2]]
+    )
+    with pytest.raises(ValueError, match="singular"):
+        chain.omega_S(np.zeros(3))
+
+
+def test_duopoly_price_floor_saturated_region():
+    game = make("duopoly", price_floor=True)
+    with pytest.raises(ValueError, match="singular"):
+        game.omega_S(np.array([80.0, 60.0]))
