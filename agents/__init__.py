@@ -1,0 +1,86 @@
+"""Learning rules behind one batched interface, step-size schedules, and the play loop.
+
+    from agents import make_learner, list_learners, play
+    learners = {"leader": make_learner("hierarchical"), "follower": make_learner("gradient", lr=PowerSchedule(1, 2/3))}
+    traj = play(env, learners, steps=10_000)
+
+Registered learners (``list_learners()``), roles and the feedback they need:
+
+=============================  ===================  ==========================================
+name                           roles                feedback (leader seat / follower seat)
+=============================  ===================  ==========================================
+``gradient``                   leader, follower     gradient, second_order / + hierarchical
+``hierarchical``               leader               hierarchical, second_order
+``lola``                       leader               second_order
+``lola_newton``                leader               second_order
+``n_followers``                leader               hierarchical, second_order (Krylov)
+``chain``                      leader, follower     hierarchical, second_order / + gradient
+``zeroth_order``               leader, follower     any (uses rewards only)
+``zeroth_order_hierarchical``  leader               any (uses rewards only)
+``best_response``              follower             any (uses the game)
+=============================  ===================  ==========================================
+"""
+
+from agents.base import FEEDBACK_MODES, Learner, player_roles, provided_needs
+from agents.best_response import BestResponse
+from agents.chain import ChainLearner, chain_learners, chain_schedules
+from agents.gradient import GradientPlay
+from agents.hierarchical import HierarchicalLeader
+from agents.lola import LOLA, LOLANewton, lola_field
+from agents.n_followers import NFollowerLeader, n_follower_learners
+from agents.play import Trajectory, choose_feedback, play
+from agents.registry import LearnerSpec, learner_spec, list_learners, make_learner, register_learner
+from agents.schedules import (
+    ConstantSchedule,
+    PowerSchedule,
+    Schedule,
+    check_robbins_monro,
+    check_timescale_separation,
+)
+from agents.zeroth_order import ZerothOrder, ZerothOrderLeader
+
+for _cls in (
+    GradientPlay,
+    HierarchicalLeader,
+    LOLA,
+    LOLANewton,
+    NFollowerLeader,
+    ChainLearner,
+    ZerothOrder,
+    ZerothOrderLeader,
+    BestResponse,
+):
+    register_learner(_cls)
+
+__all__ = [
+    "FEEDBACK_MODES",
+    "LOLA",
+    "BestResponse",
+    "ChainLearner",
+    "ConstantSchedule",
+    "GradientPlay",
+    "HierarchicalLeader",
+    "LOLANewton",
+    "Learner",
+    "LearnerSpec",
+    "NFollowerLeader",
+    "PowerSchedule",
+    "Schedule",
+    "Trajectory",
+    "ZerothOrder",
+    "ZerothOrderLeader",
+    "chain_learners",
+    "chain_schedules",
+    "check_robbins_monro",
+    "check_timescale_separation",
+    "choose_feedback",
+    "learner_spec",
+    "list_learners",
+    "lola_field",
+    "make_learner",
+    "n_follower_learners",
+    "play",
+    "player_roles",
+    "provided_needs",
+    "register_learner",
+]
