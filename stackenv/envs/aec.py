@@ -115,6 +115,12 @@ class StackelbergAECEnv(AECEnv):
         return self._ep.x()
 
     @property
+    def x_committed(self) -> np.ndarray:
+        """This round's joint action so far ``(d,)``: the actions committed this round, the previous
+        round's values for agents yet to act."""
+        return self._pending.copy()
+
+    @property
     def seed(self) -> int | None:
         return self._ep.seed
 

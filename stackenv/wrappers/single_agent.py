@@ -1,0 +1,240 @@
+"""A single-agent Gymnasium view of one role of a stackenv PettingZoo env (for SB3 and friends).
+
+``SingleAgentEnv(env, agent="leader", opponents={"follower": policy_or_learner})`` exposes ``agent`` as a
+``gymnasium.Env`` while every other agent is played by its opponent:
+
+- a *policy*: any callable ``policy(observation) -> action`` (the opponent's own observation);
+- a *learner* (duck-typed on ``act`` and ``update``; the :class:`agents.base.Learner` interface): it is
+  bound to the game if unbound (``bind(game, agent, feedback)``), reset at every ``reset`` with the
+  initial joint action (``reset(x0, rng, obs)``), asked for its action with ``act(x_partial)`` — the joint
+  action so far, ``(1, d)``, with this step's actions of the levels above filled in — and updated after
+  every joint step with ``update(obs, reward, k)`` (batched with B = 1; its *feedback* observation, i.e.
+  the simultaneous-play observation without the AEC env's ``above`` part). A learner whose ``update``
+  takes two arguments gets ``update(obs, k)``.
+
+Order of play. Over a parallel env, agents act level by level (top first) within each step, so a
+responding opponent below the exposed agent sees its action; the env then plays the joint action.
+Over an AEC env, the env's own leader-first order is used and the exposed agent observes its AEC
+observation (with the actions committed above it).
+
+``rescale_actions=True`` exposes ``Box(−1, 1)`` and maps linearly onto the agent's bounds.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import gymnasium
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import AECEnv, ParallelEnv
+
+
+def _batched(obs: Any) -> Any:
+    if isinstance(obs, dict):
+        return {k: np.asarray(v, dtype=float)[None] for k, v in obs.items()}
+    return np.asarray(obs, dtype=float)[None]
+
+
+def _is_learner(opp: object) -> bool:
+    return callable(getattr(opp, "act", None)) and callable(getattr(opp, "update", None))
+
+
+class SingleAgentEnv(gymnasium.Env):
+    """One role of a multi-agent stackenv env as a ``gymnasium.Env``.
+
+    Args:
+        env: a parallel env (``StackelbergParallelEnv`` or a versioned ``parallel_env()``) or an AEC env
+            (``env()`` / ``raw_env()``).
+        agent: the exposed agent.
+        opponents: ``{agent_id: policy_or_learner}`` for every other agent.
+        rescale_actions: expose actions in ``[−1, 1]`` (mapped linearly onto the agent's bounds).
+
+    Raises:
+        ValueError: unknown agent, missing or unknown opponents, or an opponent that is neither callable
+            nor a learner.
+    """
+
+    def __init__(
+        self,
+        env: ParallelEnv | AECEnv,
+        agent: str,
+        opponents: Mapping[str, Callable[[Any], Any] | Any],
+        rescale_actions: bool = False,
+    ):
+        if isinstance(env, AECEnv):
+            self._aec = True
+        elif isinstance(env, ParallelEnv):
+            self._aec = False
+        else:
+            raise TypeError(f"env must be a PettingZoo ParallelEnv or AECEnv, got {type(env).__name__}")
+        self.env = env
+        self._base = env.unwrapped
+        self.possible_agents = list(env.possible_agents)
+        if agent not in self.possible_agents:
+            raise ValueError(f"unknown agent {agent!r}; agents are {self.possible_agents}")
+        self.agent = agent
+        if not isinstance(opponents, Mapping):
+            raise ValueError(f"opponents must be a dict {{agent_id: policy_or_learner}}, got {opponents!r}")
+        others = [a for a in self.possible_agents if a != agent]
+        missing = [a for a in others if a not in opponents]
+        unknown = [a for a in opponents if a not in others]
+        if missing or unknown:
+            raise ValueError(
+                f"opponents must cover every other agent exactly: missing {missing}, unknown {unknown} "
+                f"(exposed agent {agent!r}; agents {self.possible_agents})"
+            )
+        self.opponents = dict(opponents)
+        self._learners: dict[str, Any] = {}
+        self._two_arg_update: dict[str, bool] = {}
+        game = getattr(self._base, "game", None)
+        for name, opp in self.opponents.items():
+            if _is_learner(opp):
+                if game is None:
+                    raise ValueError(f"opponent {name!r} is a learner but env has no .game to bind it to")
+                if getattr(opp, "game", None) is None and callable(getattr(opp, "bind", None)):
+                    opp.bind(game, name, getattr(self._base, "feedback", None))
+                self._learners[name] = opp
+                try:
+                    params = inspect.signature(opp.update).parameters
+                    self._two_arg_update[name] = len(params) == 2
+                except (TypeError, ValueError):
+                    self._two_arg_update[name] = False
+            elif not callable(opp):
+                raise ValueError(
+                    f"opponent {name!r} must be a callable policy(observation) -> action or a learner with "
+                    f"act()/update(), got {type(opp).__name__}"
+                )
+        self.game = game
+        # level order (top first) for acting within a parallel step
+        if game is not None:
+            self._order = [self.possible_agents[i] for lv in game.levels for i in lv]
+        else:
+            self._order = self.possible_agents
+        self._box = env.action_space(agent)
+        self.rescale_actions = bool(rescale_actions)
+        if self.rescale_actions:
+            self.action_space = spaces.Box(-1.0, 1.0, shape=self._box.shape, dtype=np.float32)
+        else:
+            self.action_space = self._box
+        self.observation_space = env.observation_space(agent)
+        self.render_mode = getattr(env, "render_mode", None)
+        self.metadata = {
+            "render_modes": list(env.metadata.get("render_modes", [])),
+            "render_fps": env.metadata.get("render_fps", 10),
+        }
+        self._obs: dict[str, Any] = {}
+        self._k = 0
+        self._done = True
+
+    # ------------------------------------------------------------------ helpers
+    def _to_env(self, action: Any) -> np.ndarray:
+        a = np.asarray(action, dtype=np.float64)
+        if self.rescale_actions:
+            lo, hi = self._box.low.astype(float), self._box.high.astype(float)
+            a = lo + (a + 1.0) * (hi - lo) / 2.0
+        return a
+
+    def _x(self) -> np.ndarray:
+        base = self._base
+        x = base.x_committed if self._aec else base.x
+        return np.asarray(x, dtype=float)
+
+    def _opponent_action(self, name: str, obs: Any, x_partial: np.ndarray) -> Any:
+        opp = self.opponents[name]
+        if name in self._learners:
+            a = np.asarray(opp.act(x_partial[None]), dtype=float)
+            d = self.env.action_space(name).shape[0]
+            if a.size != d:
+                raise ValueError(f"learner for {name!r} returned an action of shape {a.shape}, expected (1, {d})")
+            return a.reshape(d)
+        return opp(obs)
+
+    def _feedback(self, name: str) -> Any:
+        return self._base.feedback_obs(name) if self._aec else self._obs[name]
+
+    def _update_learners(self, rewards: Mapping[str, float]) -> None:
+        for name, opp in self._learners.items():
+            obs = _batched(self._feedback(name))
+            if self._two_arg_update[name]:
+                opp.update(obs, self._k)
+            else:
+                opp.update(obs, np.array([float(rewards[name])]), self._k)
+
+    def _reset_learners(self) -> None:
+        if not self._learners:
+            return
+        x0 = self._x()
+        for name, opp in self._learners.items():
+            if callable(getattr(opp, "reset", None)):
+                i = self.possible_agents.index(name)
+                sl = self.game.slices[i]
+                rng = np.random.default_rng(int(self.np_random.integers(2**63)))
+                opp.reset(x0[sl][None], rng, _batched(self._feedback(name)))
+
+    # ------------------------------------------------------------------ gymnasium API
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        self._k = 0
+        self._done = False
+        if self._aec:
+            self.env.reset(seed=seed, options=options)
+            self._reset_learners()
+            return self._advance()[0], self.env.infos[self.agent]
+        self._obs, infos = self.env.reset(seed=seed, options=options)
+        self._reset_learners()
+        return self._obs[self.agent], infos[self.agent]
+
+    def step(self, action: Any):
+        if self._done:
+            raise RuntimeError("step() called after the episode ended; call reset()")
+        a = self._to_env(action)
+        if self._aec:
+            self._aec_step(a)
+            obs, reward, terminated, truncated, info = self._advance()
+        else:
+            x = self._x()
+            joint: dict[str, Any] = {}
+            for name in self._order:
+                if name == self.agent:
+                    joint[name] = a
+                else:
+                    joint[name] = self._opponent_action(name, self._obs[name], x)
+                sl = self.game.slices[self.possible_agents.index(name)] if self.game is not None else None
+                if sl is not None:
+                    x[sl] = np.asarray(joint[name], dtype=float).reshape(-1)
+            self._obs, rewards, terms, truncs, infos = self.env.step(joint)
+            self._k += 1
+            self._update_learners(rewards)
+            obs, reward = self._obs[self.agent], rewards[self.agent]
+            terminated, truncated, info = terms[self.agent], truncs[self.agent], infos[self.agent]
+        self._done = bool(terminated or truncated)
+        return obs, float(reward), bool(terminated), bool(truncated), info
+
+    def _aec_step(self, action: Any) -> None:
+        t0 = self._base.num_steps
+        self.env.step(action)
+        if self._base.num_steps > t0:
+            self._k += 1
+            self._update_learners(self._base.rewards)
+
+    def _advance(self):
+        """Let opponents act until it is the exposed agent's turn (or it is done); return its ``last()``."""
+        env = self.env
+        while env.agents:
+            cur = env.agent_selection
+            if cur == self.agent:
+                break
+            if env.terminations[cur] or env.truncations[cur]:
+                env.step(None)
+                continue
+            self._aec_step(self._opponent_action(cur, env.observe(cur), self._x()))
+        return env.last()
+
+    def render(self):
+        return self.env.render()
+
+    def close(self):
+        self.env.close()
