@@ -1,0 +1,62 @@
+"""Noise streams: chunk-size invariance, per-(copy, agent) independence, scaling, Student-t."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stackenv.envs.noise import NoiseStream, agent_rng, parse_noise_std
+
+
+@pytest.mark.parametrize("noise", ["gaussian", "student_t"])
+def test_stream_values_do_not_depend_on_chunk(noise):
+    streams = [NoiseStream([3, 4], [1, 2], [1.0, 0.5], noise=noise, df=4.0, chunk=c) for c in (1, 7, 64)]
+    rows = [np.array([s.next().copy() for _ in range(50)]) for s in streams]
+    np.testing.assert_array_equal(rows[0], rows[1])
+    np.testing.assert_array_equal(rows[0], rows[2])
+
+
+def test_stream_is_std_times_agent_generator():
+    s = NoiseStream([11], [2, 1], [2.0, 3.0], chunk=5)
+    got = np.array([s.next()[0].copy() for _ in range(12)])
+    np.testing.assert_array_equal(got[:, :2], agent_rng(11, 0).standard_normal((12, 2)) * 2.0)
+    np.testing.assert_array_equal(got[:, 2], agent_rng(11, 1).standard_normal(12) * 3.0)
+
+
+def test_next_list_matches_next():
+    a = NoiseStream([5], [1, 1], [1.0, 1.0], chunk=3)
+    b = NoiseStream([5], [1, 1], [1.0, 1.0], chunk=3)
+    for _ in range(10):
+        assert a.next_list() == b.next()[0].tolist()
+
+
+def test_zero_std_agents_draw_nothing():
+    s = NoiseStream([0, 1], [1, 2], [0.0, 1.0])
+    rows = np.array([s.next().copy() for _ in range(20)])
+    assert np.all(rows[:, :, 0] == 0.0) and np.all(rows[:, :, 1:] != 0.0)
+    assert not NoiseStream([0], [1], [0.0]).active
+
+
+@pytest.mark.parametrize(("noise", "df", "rel"), [("gaussian", 3.0, 0.03), ("student_t", 5.0, 0.1)])
+def test_noise_has_requested_std(noise, df, rel):
+    s = NoiseStream(list(range(8)), [1], [2.5], noise=noise, df=df)
+    w = np.array([s.next()[:, 0].copy() for _ in range(3000)]).ravel()
+    assert w.std() == pytest.approx(2.5, rel=rel)
+    assert abs(w.mean()) < 0.1
+
+
+def test_copies_and_agents_independent():
+    s = NoiseStream([0, 1], [1, 1], [1.0, 1.0])
+    w = np.array([s.next().ravel().copy() for _ in range(2000)])
+    c = np.corrcoef(w.T)
+    assert np.all(np.abs(c[np.triu_indices(4, 1)]) < 0.1)
+
+
+def test_parse_noise_std_forms():
+    agents = ["leader", "follower"]
+    np.testing.assert_array_equal(parse_noise_std(0.5, agents), [0.5, 0.5])
+    np.testing.assert_array_equal(parse_noise_std([1, 2], agents), [1.0, 2.0])
+    np.testing.assert_array_equal(parse_noise_std({"follower": 3.0}, agents), [0.0, 3.0])
+    for bad in (np.nan, -0.1, "big", [1.0, 2.0, 3.0]):
+        with pytest.raises(ValueError, match="noise_std"):
+            parse_noise_std(bad, agents)
