@@ -59,7 +59,8 @@ class ObsBuilder:
         if self.feedback == "reward":
             return {a: np.array(xs, dtype=F32) for a in self.names}
         if self.feedback != "second_order":
-            return {a: np.array(row[s:e], dtype=F32) for a, (s, e) in zip(self.names, self.single)}
+            row32 = np.array(row, dtype=F32)  # one conversion; agents get disjoint views
+            return {a: row32[s:e] for a, (s, e) in zip(self.names, self.single)}
         return self.from_array(np.array(row), np.array(xs))
 
     def from_array(self, row: np.ndarray | None, x: np.ndarray) -> dict[str, Any]:
@@ -160,7 +161,7 @@ class Episode:
                 ok = in_f32_range(fb) and in_f32_range(costs)
             if ok:
                 obs = self.builder.from_list(fb, xs)
-                self.costs = list(costs)
+                self.costs = costs
             else:  # rare: let the engine sanitise (same arithmetic, so same numbers)
                 out = self.engine.outcome(np.array([xs]), None if w is None else np.array([w]))
         else:
