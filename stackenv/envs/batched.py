@@ -10,7 +10,8 @@ Conventions (following Gymnasium's vector envs where they fit):
       ints; ``x0`` of shape ``(B, d)`` or ``(d,)``. ``reset()`` without a seed continues the streams.
     - ``step({agent: a})`` with ``a`` of shape ``(B, d_i)`` (``(B,)`` when ``d_i == 1``) returns
       ``obs, rewards, terminations, truncations, infos`` with ``obs[agent]`` ``(B, d_i)`` / ``(B, d)`` / dict
-      of ``(B, ...)`` arrays, ``rewards[agent]`` ``(B,)`` and flags ``(B,)`` bool (one flag per copy,
+      of ``(B, ...)`` arrays (``reward`` mode: one read-only ``(B, d)`` array shared by every agent),
+      ``rewards[agent]`` ``(B,)`` and flags ``(B,)`` bool (one flag per copy,
       shared by every agent since agents end together).
     - ``infos[agent]["out_of_bounds"]`` ``(B,)`` bool; when a copy terminates, ``infos[agent]
       ["termination_reason"]`` is a ``(B,)`` object array with the reason ("" for other copies).
@@ -29,7 +30,7 @@ from gymnasium import spaces
 
 from stackenv.envs.actions import action_spaces, check_batch_action
 from stackenv.envs.common import feedback_spaces, fresh_seed
-from stackenv.envs.engine import Engine, check_max_steps
+from stackenv.envs.engine import Engine, Outcome, check_max_steps
 from stackenv.envs.noise import check_seed, init_rng
 from stackenv.games.base import Game
 
@@ -119,7 +120,9 @@ class BatchedStackelbergEnv:
     def _observations(self, rows: np.ndarray | None, x: np.ndarray) -> dict[str, Any]:
         lay = self.engine.layout
         if self.feedback == "reward":
-            return {a: x.astype(self.dtype) for a in self.possible_agents}
+            xo = x.astype(self.dtype)
+            xo.flags.writeable = False  # one public joint action, shared (read-only) by every agent
+            return dict.fromkeys(self.possible_agents, xo)
         r = rows.astype(self.dtype)
         B = r.shape[0]
         obs: dict[str, Any] = {}
@@ -183,7 +186,14 @@ class BatchedStackelbergEnv:
             out = self.engine.outcome(x, noise)
         else:
             idx = np.flatnonzero(active)
-            out = self.engine.outcome(x[idx], None if noise is None else noise[idx])
+            if idx.size:
+                out = self.engine.outcome(x[idx], None if noise is None else noise[idx])
+            else:  # every copy is frozen: nothing to evaluate
+                K = self.engine.layout.K
+                none = np.zeros((0, g.n))
+                out = Outcome(
+                    none, None if self.feedback == "reward" else np.zeros((0, K)), none, np.zeros(0, bool), None
+                )
         rewards = np.zeros((B, g.n))
         terminated = self._terminated.copy()
         truncated = self._truncated.copy()
