@@ -18,6 +18,8 @@ Over an AEC env, the env's own leader-first order is used and the exposed agent 
 observation (with the actions committed above it).
 
 ``rescale_actions=True`` exposes ``Box(−1, 1)`` and maps linearly onto the agent's bounds.
+The observation space is the agent's own (unbounded float32 ``Box`` for derivative feedback; a ``Dict``
+in ``second_order`` mode — use SB3's ``MultiInputPolicy`` there).
 """
 
 from __future__ import annotations

@@ -150,6 +150,9 @@ def test_frozen_copies_after_termination_and_truncation():
         assert rew["leader"][1] == 0.0 and term["leader"][1]
         np.testing.assert_array_equal(trunc["leader"], [t == 4, False, t == 4])
     assert env.done.all()
+    obs, rew, term, trunc, _ = env.step({"leader": nan, "follower": fol})  # all frozen: a no-op
+    np.testing.assert_array_equal(rew["leader"], 0.0)
+    np.testing.assert_array_equal(obs["leader"][1], frozen_obs)
 
 
 def test_large_batch_oligopoly_fast_path():

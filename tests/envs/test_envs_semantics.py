@@ -455,3 +455,24 @@ def test_large_oligopoly_runs():
     obs, rew, term, *_ = env.step(random_actions(env, rng))
     assert not any(term.values())
     assert all(np.isfinite(o).all() for o in obs.values())
+
+
+def test_sympy_custom_game():
+    custom = pytest.importorskip("stackenv.games.custom")
+    import sympy as sp
+
+    game = custom.CustomGame(
+        [
+            lambda x1, x2: -sp.cos(x1[0]) + sp.cos(x1[0] - x2[0]),
+            lambda x1, x2: -1.3 * sp.cos(x2[0]) + sp.cos(x2[0] - x1[0]),
+        ],
+        dims=[1, 1],
+        low=-np.pi,
+        high=np.pi,
+        periodic=True,
+        name="custom_torus_test",
+    )
+    env = parallel_env(game, feedback="hierarchical", noise_std=0.0, max_steps=5)
+    parallel_api_test(env, num_cycles=6)
+    obs, _ = env.reset(seed=0)
+    _assert_obs_close(obs["leader"], game.omega_S(env.x)[:1])
