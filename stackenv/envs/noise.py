@@ -29,8 +29,8 @@ import numpy as np
 NoiseKind = Literal["gaussian", "student_t"]
 NOISE_KINDS: tuple[str, ...] = ("gaussian", "student_t")
 
-#: Upper bound on the floats held in one stream's buffer (B copies × chunk steps × values per step).
-_BUFFER_FLOATS = 1 << 16
+#: Upper bound on the floats held in one stream's buffer (B copies × chunk steps × values per step; 8 MB).
+_BUFFER_FLOATS = 1 << 20
 _MAX_CHUNK = 1024
 
 
