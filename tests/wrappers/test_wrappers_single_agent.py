@@ -9,7 +9,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
-from stackenv.envs import duopoly_v0, hierarchy_v0, torus_v0
+from stackenv.envs import duopoly_v0, hierarchy_v0
 from stackenv.wrappers import SingleAgentEnv
 
 F32 = np.float32
@@ -131,7 +131,10 @@ def test_bad_construction():
 
 
 def test_render_passes_through():
-    env = SingleAgentEnv(torus_v0.parallel_env(render_mode="ansi"), "leader", {"follower": constant(0.0)})
+    env = SingleAgentEnv(duopoly_v0.env(render_mode="rgb_array"), "leader", {"follower": constant(0.0)})
+    env.reset(seed=0)
+    assert env.render().shape[2] == 3
+    env = SingleAgentEnv(duopoly_v0.parallel_env(render_mode="ansi"), "leader", {"follower": constant(0.0)})
     env.reset(seed=0)
     assert "step 0" in env.render()
 
