@@ -140,7 +140,15 @@ class Duopoly(Game):
         A, (c1, c2) = self.A, self.c
         return np.array([(A + c2 - 2 * c1) / 2, (A + 2 * c1 - 3 * c2) / 4])
 
-    def best_response(self, x1):
-        """Follower's best response ``r(q_1) = max((A − q_1 − c_2)/2, 0)``."""
-        x1 = np.asarray(x1, float)
-        return np.maximum((self.A - x1 - self.c[1]) / 2, 0.0)
+    def response(self, x, k: int = 0, iters: int = 100, tol: float = 1e-12):
+        """Follower's best response ``r(q_1) = (A − q_1 − c_2)/2`` in closed form (``k = 0``).
+
+        Unconstrained minimiser of the (extended-demand) quadratic cost; callers clip to ``[0, A]``, which for
+        a one-dimensional convex cost is the constrained best response. With ``price_floor`` the generic
+        Newton response is used.
+        """
+        if self.price_floor or k >= 1:
+            return super().response(x, k, iters, tol)
+        x = self.check_x(x).copy()
+        x[..., 1] = (self.A - x[..., 0] - self.c[1]) / 2
+        return x

@@ -82,3 +82,18 @@ class Torus(Game):
         T = (s * (u @ _E))[..., None, None] * np.outer(_E, _E)
         T[..., i, i] += -self.alpha[i] * np.sin(x[..., i] - self.phi[i]) * u[..., i]
         return T
+
+    def response(self, x, k: int = 0, iters: int = 100, tol: float = 1e-12):
+        """Follower's best response in closed form: ``θ_2 = arg(α_2 e^{iφ_2} − e^{iθ_1})``.
+
+        ``f_2(θ_1, ·) = −Re[(α_2 e^{iφ_2} − e^{iθ_1}) e^{−iθ_2}]`` is a single sinusoid in ``θ_2``, so its
+        unique local minimiser is the global one; undefined (``ValueError``) where the amplitude vanishes.
+        """
+        x = self.check_x(x).copy()
+        if k >= 1:
+            return x
+        z = self.alpha[1] * np.exp(1j * self.phi[1]) - np.exp(1j * x[..., 0])
+        if np.any(np.abs(z) < 1e-12):
+            raise ValueError("torus: the follower's cost is constant in θ_2 here; its best response is undefined")
+        x[..., 1] = self.wrap(np.stack([x[..., 0], np.angle(z)], -1))[..., 1]
+        return x

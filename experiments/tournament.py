@@ -1,0 +1,307 @@
+"""Leader–follower tournaments between learning rules, from a laptop to a Dask or Ray cluster.
+
+Every (game, leader rule, follower rule, seed) is one match: the two rules learn against each other for
+``--steps`` steps on the batched env with the game's noisy feedback, and the match is recorded as one row
+of ``OUT/matches.csv`` (final joint action, time-averaged costs of both roles, distances to the nearest
+Stackelberg and Nash equilibrium, steps until the run entered and stayed in a neighbourhood of an
+equilibrium, divergence). From the table: per-role leaderboards (mean normalised cost with 95% CI,
+Bradley–Terry/Elo rating from head-to-head comparisons), a leader×follower heatmap per game, and
+``OUT/report.md``.
+
+    python -m experiments.tournament --games duopoly torus --seeds 16 --steps 2000 --out results/tournament
+    python -m experiments.tournament ... --backend dask                     # a local Dask cluster
+    python -m experiments.tournament ... --backend dask --address tcp://scheduler:8786
+    python -m experiments.tournament ... --resume                           # continue a killed run
+
+Determinism: matches are computed in blocks of ``BLOCK`` consecutive seeds aligned at multiples of
+``BLOCK`` (one numpy batch each); env noise and initial actions are per seed, and the randomised
+rules' streams are seeded by the block's first seed, so a match's row depends only on its key and the
+block layout — never on the backend, worker count or completion order. ``--resume`` recomputes a block
+that is missing any row and appends only the missing rows; the final table is sorted, so a killed and
+resumed run ends with exactly the table an uninterrupted run gives.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from agents import list_learners, make_learner, play
+from agents.play import choose_feedback
+from experiments.common import arg, markdown_table, parse_args, write_json
+from experiments.tournament_lib import KEY, MatchStore, heatmap, leaderboard, run_tasks
+from stackenv.envs import BatchedStackelbergEnv
+from stackenv.equilibria import nash_equilibria, stackelberg_equilibria
+from stackenv.games import list_games, make
+
+#: Seeds per numpy batch (and per task).
+BLOCK = 16
+
+#: Per-game tournament settings: parameters, feedback noise std, neighbourhood radius (action units).
+GAME_SETTINGS: dict[str, dict[str, Any]] = {
+    "duopoly": {"params": {}, "noise_std": math.sqrt(10.0), "radius": 1.0},
+    "torus": {"params": {}, "noise_std": 0.1, "radius": 0.1},
+    "zero_sum": {"params": {"instance": "prop2"}, "noise_std": 0.1, "radius": 0.1},
+    "oligopoly": {"params": {"follower_costs": [2.0, 3.0, 4.0]}, "noise_std": 1.0, "radius": 1.0},
+    "hierarchy": {"params": {"costs": [5.0, 2.0, 3.0]}, "noise_std": 1.0, "radius": 1.0},
+    "quadratic": {"params": {}, "noise_std": 0.1, "radius": 0.1},
+}
+
+
+@dataclass
+class Args:
+    """Leader–follower tournament between learning rules over games and seeds (issue 5)."""
+
+    games: list[str] = arg(["duopoly", "torus", "zero_sum"], "games (registered names)")
+    leaders: list[str] | None = arg(None, "leader rules (default: every registered rule that can lead)")
+    followers: list[str] | None = arg(None, "follower rules (default: every registered rule that can follow)")
+    seeds: int = arg(16, "matches per (game, leader, follower): seeds 0..N-1")
+    steps: int = arg(2000, "learning steps K per match")
+    out: Path = arg(Path("results/tournament"), "folder for matches.csv, heatmaps and report.md")
+    json: Path | None = arg(None, "path of the JSON summary (default: OUT/summary.json)")
+    backend: str = arg("loky", "loky | dask | ray | sequential", choices=["loky", "dask", "ray", "sequential"])
+    address: str | None = arg(None, "scheduler address for dask/ray (none: start a local cluster)")
+    n_jobs: int = arg(-1, "local workers (loky, local dask cluster); -1 = all cores")
+    resume: bool = arg(False, "continue the run in OUT: skip finished matches")
+    progress: bool = arg(True, "show a progress bar")
+
+    def validate(self) -> None:
+        if self.seeds < 1 or self.steps < 1:
+            raise ValueError("--seeds and --steps must be positive")
+        for g in self.games:
+            if g not in list_games():
+                raise ValueError(f"unknown game {g!r}; registered: {', '.join(list_games())}")
+        for role, names in (("leader", self.leaders), ("follower", self.followers)):
+            valid = list_learners(role=role)
+            for name in names or []:
+                if name not in valid:
+                    raise ValueError(f"{name!r} cannot play {role}; rules that can: {', '.join(valid)}")
+
+
+def game_for(name: str):
+    """The game with its tournament parameters."""
+    return make(name, **GAME_SETTINGS.get(name, {"params": {}})["params"])
+
+
+def settings(name: str) -> dict[str, Any]:
+    return GAME_SETTINGS.get(name, {"params": {}, "noise_std": 0.1, "radius": 0.1})
+
+
+def _learners(game, leader: str, follower: str) -> dict:
+    """One learner per agent: the leader rule on every player with levels below, the follower rule on the rest."""
+    out = {}
+    for i, agent in enumerate(game.agents):
+        has_below = game.below_coords[game.level_of[i]].size > 0
+        out[agent] = make_learner(leader if has_below else follower)
+    return out
+
+
+def compatible(game, leader: str, follower: str) -> bool:
+    """Whether one feedback mode serves both rules (and each rule fits its seat)."""
+    try:
+        learners = _learners(game, leader, follower)
+        choose_feedback(game, learners)
+        return all(lr.fits(game, a) for a, lr in learners.items())
+    except ValueError:
+        return False
+
+
+def simulate_block(game_name: str, leader: str, follower: str, seeds: tuple[int, ...], steps: int) -> list[dict]:
+    """Play one block of consecutive seeds of one (game, leader, follower) cell; one row per seed."""
+    warnings.simplefilter("ignore")  # schedule/safeguard warnings are reported via diagnostics
+    game = game_for(game_name)
+    cfg = settings(game_name)
+    learners = _learners(game, leader, follower)
+    feedback = choose_feedback(game, learners)
+    env = BatchedStackelbergEnv(game, num_envs=len(seeds), feedback=feedback, noise_std=cfg["noise_std"])
+    traj = play(env, learners, steps, record_every=1, seed=int(seeds[0]))
+    stack = np.array([e.x for e in stackelberg_equilibria(game)]).reshape(-1, game.d)
+    nash = np.array([e.x for e in nash_equilibria(game)]).reshape(-1, game.d)
+    every = np.concatenate([stack, nash]) if len(stack) + len(nash) else np.zeros((0, game.d))
+
+    def nearest(points, x):  # (T, B, d) or (B, d) → distance to the nearest point
+        if len(points) == 0:
+            return np.full(x.shape[:-1], np.inf)
+        return np.min(np.stack([game.distance(x, p) for p in points]), axis=0)
+
+    leader_idx = [i for i in range(game.n) if game.below_coords[game.level_of[i]].size > 0]
+    follower_idx = [i for i in range(game.n) if i not in leader_idx]
+    costs = traj.costs[1:]  # exact costs at the joint actions played at steps 1..K
+    d_path = nearest(every, traj.x[1:])  # (K, B)
+    outside = d_path > cfg["radius"]
+    rows = []
+    for b, seed in enumerate(seeds):
+        stopped = bool(traj.stopped[b])
+        last_out = np.flatnonzero(outside[:, b])
+        if stopped or (last_out.size and last_out[-1] == len(d_path) - 1):
+            reached = -1
+        else:
+            reached = int(traj.steps[1:][last_out[-1] + 1]) if last_out.size else int(traj.steps[1])
+        rows.append(
+            {
+                "game": game_name,
+                "leader": leader,
+                "follower": follower,
+                "seed": int(seed),
+                "steps": steps,
+                "final_action": traj.x_final[b],
+                "leader_cost": float(np.mean(costs[:, b, leader_idx])),
+                "follower_cost": float(np.mean(costs[:, b, follower_idx])),
+                "dist_stackelberg": float(nearest(stack, traj.x_final[b])),
+                "dist_nash": float(nearest(nash, traj.x_final[b])),
+                "steps_to_neighbourhood": reached,
+                "diverged": stopped,
+                "reason": (traj.stop_reason[b] or "").replace(",", ";"),
+            }
+        )
+    return rows
+
+
+def plan(args: Args) -> tuple[list[tuple], list[tuple], list[str]]:
+    """All match keys, the blocks to run, and notes on skipped pairings."""
+    keys, blocks, notes = [], [], []
+    for g in args.games:
+        game = game_for(g)
+        leaders = args.leaders or [r for r in list_learners(role="leader") if compatible(game, r, "gradient")]
+        followers = args.followers or list_learners(role="follower")
+        for L in leaders:
+            for F in followers:
+                if not compatible(game, L, F):
+                    notes.append(f"{g}: {L} vs {F} skipped (no feedback mode serves both, or a seat does not fit)")
+                    continue
+                for start in range(0, args.seeds, BLOCK):
+                    seeds = tuple(range(start, min(start + BLOCK, args.seeds)))
+                    keys += [(g, L, F, s) for s in seeds]
+                    blocks.append((g, L, F, seeds, args.steps))
+    return keys, blocks, notes
+
+
+def report(rows: list[dict[str, str]], out: Path, args: Args, notes: list[str]) -> dict[str, Any]:
+    """Leaderboards, heatmaps and report.md; returns the JSON summary."""
+    boards = {role: leaderboard(rows, role) for role in ("leader", "follower")}
+    lines = [
+        "# Tournament report",
+        "",
+        f"Games: {', '.join(args.games)}; {args.seeds} seeds × {args.steps} steps per pairing; {len(rows)} matches.",
+        "Normalised cost: each role's time-averaged cost min–max scaled per game over all matches (0 = best, "
+        "diverged = 1). Rating: Bradley–Terry from head-to-head comparisons (same game, opponent rule and seed), "
+        "Elo scale.",
+        "",
+    ]
+    for role, board in boards.items():
+        lines += [f"## {role.capitalize()} leaderboard", ""]
+        lines.append(
+            markdown_table(
+                ["rank", "rule", "matches", "mean normalised cost", "95% CI ±", "Elo (BT)", "diverged"],
+                [
+                    [k + 1, e["rule"], e["matches"], e["mean_normalised_cost"], e["ci95"], e["elo"], e["diverged_rate"]]
+                    for k, e in enumerate(board)
+                ],
+                floatfmt=".3f",
+            )
+        )
+        lines.append("")
+    lines += ["## Per game", ""]
+    for g in args.games:
+        sub = [r for r in rows if r["game"] == g]
+        if not sub:
+            continue
+        png = f"heatmap_{g}.png"
+        heatmap(rows, g, out / png)
+        cells = {}
+        for r in sub:
+            cells.setdefault((r["leader"], r["follower"]), []).append(r)
+        table = []
+        for (L, F), rs in sorted(cells.items()):
+            fin = [r for r in rs if r["diverged"] == "0"]
+            table.append(
+                [
+                    L,
+                    F,
+                    np.mean([float(r["leader_cost"]) for r in fin]) if fin else float("nan"),
+                    np.mean([float(r["follower_cost"]) for r in fin]) if fin else float("nan"),
+                    np.median([float(r["dist_stackelberg"]) for r in rs]),
+                    np.median([float(r["dist_nash"]) for r in rs]),
+                    f"{sum(r['diverged'] == '1' for r in rs)}/{len(rs)}",
+                ]
+            )
+        lines += [f"### {g}", "", f"![{g} heatmap]({png})", ""]
+        lines.append(
+            markdown_table(
+                [
+                    "leader",
+                    "follower",
+                    "leader cost",
+                    "follower cost",
+                    "med. dist. Stackelberg",
+                    "med. dist. Nash",
+                    "diverged",
+                ],
+                table,
+            )
+        )
+        lines.append("")
+    if notes:
+        lines += ["## Skipped pairings", ""] + [f"- {n}" for n in notes] + [""]
+    (out / "report.md").write_text("\n".join(lines))
+    return {
+        "experiment": "tournament",
+        "games": args.games,
+        "seeds": args.seeds,
+        "steps": args.steps,
+        "matches": len(rows),
+        "leaderboards": boards,
+        "skipped": notes,
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(Args, argv)
+    keys, blocks, notes = plan(args)
+    try:
+        store = MatchStore(args.out, resume=args.resume)
+    except (FileExistsError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    todo = [b for b in blocks if any(not store.done((b[0], b[1], b[2], s)) for s in b[3])]
+    skipped = len(blocks) - len(todo)
+    bar = tqdm(
+        total=len(keys),
+        desc="matches",
+        disable=not args.progress,
+        initial=len(keys) - sum(sum(not store.done((b[0], b[1], b[2], s)) for s in b[3]) for b in todo),
+    )
+    if skipped:
+        bar.write(f"resuming: {skipped} finished blocks skipped")
+    for rows in run_tasks(simulate_block, todo, backend=args.backend, n_jobs=args.n_jobs, address=args.address):
+        new = [r for r in rows if not store.done(tuple(r[k] for k in KEY))]
+        store.append(new)
+        bar.update(len(new))
+    bar.close()
+    store.finalize()
+    wanted = set(keys)
+    rows = [r for r in store.table() if store.key_of(r) in wanted]
+    summary = report(rows, args.out, args, notes)
+    write_json(args.json or args.out / "summary.json", summary)
+    for role in ("leader", "follower"):
+        print(f"\n{role} leaderboard")
+        print(
+            markdown_table(
+                ["rule", "mean normalised cost", "95% CI ±", "Elo (BT)"],
+                [[e["rule"], e["mean_normalised_cost"], e["ci95"], e["elo"]] for e in summary["leaderboards"][role]],
+                floatfmt=".3f",
+            )
+        )
+    return json.loads(json.dumps(summary, default=float))
+
+
+if __name__ == "__main__":
+    main()
