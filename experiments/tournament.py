@@ -43,7 +43,7 @@ from stackenv.equilibria import nash_equilibria, stackelberg_equilibria
 from stackenv.games import list_games, make
 
 #: Seeds per numpy batch (and per task).
-BLOCK = 16
+BLOCK = 64
 
 #: Per-game tournament settings: parameters, feedback noise std, neighbourhood radius (action units).
 GAME_SETTINGS: dict[str, dict[str, Any]] = {
