@@ -1,0 +1,294 @@
+"""Benchmarks (issue 6): env steps/s, batched learning vs hand-written numpy, N-follower scaling, tournament time.
+
+    python -m experiments.bench [--json results/bench.json]          # the standard workloads
+    python -m experiments.bench --tiny                                # seconds; what the tests run
+
+Every rate is measured in this process, next to its reference, so ratios are like for like. The JSON has
+``machine`` (cores, CPU model, Python, NumPy), ``env_steps_per_s`` (+ ``bare_env_steps_per_s`` and
+``env_ratio``), ``batched_game_steps_per_s`` (+ ``handwritten_game_steps_per_s``, ``batched_ratio``),
+``n_follower`` (per-N leader-update times, fitted growth exponents, wall time of 1,000 iterations at
+N = 1000) and ``tournament_seconds``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pettingzoo import ParallelEnv
+
+from agents import GradientPlay, HierarchicalLeader, PowerSchedule, list_learners, play
+from agents.n_followers import NFollowerLeader
+from experiments.common import arg, markdown_table, parse_args, write_json
+from stackenv.envs import BatchedStackelbergEnv, StackelbergParallelEnv
+from stackenv.games import make
+
+NOISE_STD = math.sqrt(10.0)  # the paper's N(0, 10): variance 10
+
+
+@dataclass
+class Args:
+    """Benchmark the suite's hot paths against hand-written references (issue 6)."""
+
+    json: Path | None = arg(None, "path of the JSON results (none: not written)")
+    tiny: bool = arg(False, "tiny workloads (seconds): checks that every benchmark runs, numbers meaningless")
+    repeats: int = arg(3, "timing repeats; the best is reported")
+    tournament: bool = arg(True, "run the standard tournament (the slowest benchmark)")
+
+
+def machine() -> dict[str, Any]:
+    """Cores, CPU model and library versions of this machine."""
+    model = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cores": os.cpu_count(),
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def best_of(fn, repeats: int) -> float:
+    """Smallest wall time of ``repeats`` calls (seconds)."""
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+# ---------------------------------------------------------------------- 1. PettingZoo env
+class BareDuopolyEnv(ParallelEnv):
+    """The reference: a ParallelEnv doing only the duopoly's gradient arithmetic and Gaussian noise, no checks."""
+
+    metadata = {"name": "bare_duopoly"}
+
+    def __init__(self, A=100.0, c=(5.0, 2.0), noise_std=NOISE_STD):
+        self.A, self.c1, self.c2, self.s = A, c[0], c[1], noise_std
+        self.possible_agents = ["leader", "follower"]
+        self.agents = list(self.possible_agents)
+
+    def reset(self, seed=None, options=None):
+        self.rng = np.random.default_rng(seed)
+        self.agents = list(self.possible_agents)
+        return {"leader": np.zeros(1, np.float32), "follower": np.zeros(1, np.float32)}, {"leader": {}, "follower": {}}
+
+    def step(self, actions):
+        q1, q2 = float(actions["leader"][0]), float(actions["follower"][0])
+        w = self.rng.standard_normal(2)
+        g1 = -(self.A - 2 * q1 - q2 - self.c1) + self.s * w[0]
+        g2 = -(self.A - q1 - 2 * q2 - self.c2) + self.s * w[1]
+        p = self.A - q1 - q2
+        obs = {"leader": np.array([g1], np.float32), "follower": np.array([g2], np.float32)}
+        rew = {"leader": (p - self.c1) * q1, "follower": (p - self.c2) * q2}
+        flags = {"leader": False, "follower": False}
+        return obs, rew, flags, dict(flags), {"leader": {}, "follower": {}}
+
+
+def bench_env(steps: int, repeats: int) -> dict[str, float]:
+    """Steps/s of the PettingZoo parallel env (duopoly, gradient feedback, noise) vs the bare env."""
+    actions = {"leader": np.array([40.0], np.float32), "follower": np.array([30.0], np.float32)}
+
+    def run(env):
+        env.reset(seed=0)
+        step = env.step
+        for _ in range(steps):
+            step(actions)
+
+    ours = StackelbergParallelEnv(make("duopoly"), feedback="gradient", noise_std=NOISE_STD)
+    bare = BareDuopolyEnv()
+    t_ours, t_bare = best_of(lambda: run(ours), repeats), best_of(lambda: run(bare), repeats)
+    return {
+        "env_steps_per_s": steps / t_ours,
+        "bare_env_steps_per_s": steps / t_bare,
+        "env_ratio": t_bare / t_ours,
+    }
+
+
+# ---------------------------------------------------------------------- 2. batched learning
+def handwritten_stackelberg(B: int, K: int, seed: int = 0) -> np.ndarray:
+    """The standard workload as a minimal numpy loop: Df_1 = ∇_1 f_1 − q_1/2, γ_1 = 1/k, γ_2 = 1/k^{2/3}."""
+    A, c1, c2 = 100.0, 5.0, 2.0
+    rng = np.random.default_rng(seed)
+    q1, q2 = rng.uniform(0, A, B), rng.uniform(0, A, B)
+    for k in range(1, K + 1):
+        w = rng.standard_normal((2, B)) * NOISE_STD
+        df1 = -(A - 2 * q1 - q2 - c1) - q1 / 2 + w[0]
+        g2 = -(A - q1 - 2 * q2 - c2) + w[1]
+        q1 = np.clip(q1 - df1 / k, 0, A)
+        q2 = np.clip(q2 - g2 / k ** (2 / 3), 0, A)
+    return np.stack([q1, q2], -1)
+
+
+def library_stackelberg(B: int, K: int, seed: int = 0):
+    """The same workload through the public API: batched env + hierarchical leader + gradient follower + play."""
+    env = BatchedStackelbergEnv(make("duopoly"), num_envs=B, feedback="hierarchical", noise_std=NOISE_STD)
+    learners = {
+        "leader": HierarchicalLeader(PowerSchedule(1.0, 1.0)),
+        "follower": GradientPlay(PowerSchedule(1.0, 2 / 3)),
+    }
+    return play(env, learners, K, record_every=max(K // 10, 1), seed=seed)
+
+
+def bench_batched(B: int, K: int, repeats: int) -> dict[str, Any]:
+    t_lib = best_of(lambda: library_stackelberg(B, K), repeats)
+    t_hand = best_of(lambda: handwritten_stackelberg(B, K), repeats)
+    final = library_stackelberg(B, K).x_final
+    return {
+        "batched_game_steps_per_s": B * K / t_lib,
+        "handwritten_game_steps_per_s": B * K / t_hand,
+        "batched_ratio": t_hand / t_lib,
+        "batched_workload": {
+            "B": B,
+            "K": K,
+            "median_distance_to_stackelberg": float(np.median(np.linalg.norm(final - [46.0, 26.0], axis=-1))),
+        },
+    }
+
+
+# ---------------------------------------------------------------------- 3. N followers
+def bench_n_followers(ns: list[int], iters: int, repeats: int) -> dict[str, Any]:
+    """Leader-update time vs N: the env's structured total derivative (hierarchical feedback: one O(N)
+    Sherman–Morrison adjoint solve) and the learner-side Krylov solve from ``second_order`` blocks."""
+    out: dict[str, Any] = {"N": ns, "structured_s": [], "krylov_s": []}
+    rng = np.random.default_rng(0)
+    for N in ns:
+        costs = np.linspace(1.0, 10.0, N)
+        game = make("oligopoly", A=1000.0 + 20 * N, leader_cost=5.0, follower_costs=costs.tolist())
+        x = game.stackelberg_closed_form()[None] + rng.normal(0, 0.1, (1, game.d))
+        out["structured_s"].append(best_of(lambda g=game, x=x: g.omega_S(x), repeats * 5))
+        leader = NFollowerLeader(PowerSchedule(1.0, 1.0), solver="cg").bind(game, "leader", "second_order")
+        leader.reset(x[:, :1])
+        obs = {"grad": game.grad(0, x), "H22": None, "H21": None}
+        obs["H22"], obs["H21"] = game.response_blocks(x, 0)
+        out["krylov_s"].append(best_of(lambda lr=leader, o=obs: lr.update(o, None, 1), repeats))
+    logn = np.log(np.asarray(ns, float))
+    for key in ("structured", "krylov"):
+        t = np.log(np.asarray(out[f"{key}_s"]))
+        out[f"{key}_exponent"] = float(np.polyfit(logn[-3:], t[-3:], 1)[0]) if len(ns) >= 2 else float("nan")
+    # wall time of `iters` full leader iterations at N = 1000 (structured total derivative + step)
+    N = 1000
+    game = make("oligopoly", A=30000.0, leader_cost=5.0, follower_costs=np.linspace(1.0, 10.0, N).tolist())
+    env = BatchedStackelbergEnv(game, num_envs=1, feedback="hierarchical", noise_std=1.0)
+    learners = {
+        a: (NFollowerLeader() if a == "leader" else GradientPlay(PowerSchedule(1.0, 2 / 3))) for a in game.agents
+    }
+    t = time.perf_counter()
+    play(env, learners, iters, record_every=iters, seed=0)
+    out["iterations_at_1000"] = iters
+    out["seconds_for_iterations_at_1000"] = time.perf_counter() - t
+    return out
+
+
+# ---------------------------------------------------------------------- 4. tournament
+def bench_tournament(seeds: int, steps: int) -> dict[str, Any]:
+    from experiments import tournament
+
+    leaders = [r for r in ("hierarchical", "gradient", "lola", "lola_newton", "zeroth_order") if r in list_learners()]
+    followers = list_learners(role="follower")[:5]
+    with tempfile.TemporaryDirectory() as tmp:
+        argv = [
+            "--games",
+            "duopoly",
+            "torus",
+            "zero_sum",
+            "--leaders",
+            *leaders,
+            "--followers",
+            *followers,
+            "--seeds",
+            str(seeds),
+            "--steps",
+            str(steps),
+            "--out",
+            tmp,
+            "--progress",
+            "false",
+        ]
+        t = time.perf_counter()
+        tournament.main(argv)
+        secs = time.perf_counter() - t
+    return {
+        "tournament_seconds": secs,
+        "tournament_workload": {"leaders": leaders, "followers": followers, "games": 3, "seeds": seeds, "steps": steps},
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(Args, argv)
+    warnings.simplefilter("ignore")
+    if args.tiny:
+        sizes = {"env": 2000, "B": 50, "K": 50, "ns": [10, 30, 100], "iters": 20, "seeds": 2, "steps": 20}
+    else:
+        sizes = {
+            "env": 100_000,
+            "B": 1000,
+            "K": 2000,
+            "ns": [10, 100, 1000, 3000],
+            "iters": 1000,
+            "seeds": 64,
+            "steps": 2000,
+        }
+    res: dict[str, Any] = {"machine": machine(), "tiny": args.tiny}
+    res.update(bench_env(sizes["env"], args.repeats))
+    res.update(bench_batched(sizes["B"], sizes["K"], args.repeats))
+    res["n_follower"] = bench_n_followers(sizes["ns"], sizes["iters"], args.repeats)
+    if args.tournament:
+        res.update(bench_tournament(sizes["seeds"], sizes["steps"]))
+    nf = res["n_follower"]
+    rows = [
+        [
+            "PettingZoo env steps/s (duopoly, gradient, noise)",
+            res["env_steps_per_s"],
+            "bare ParallelEnv",
+            res["bare_env_steps_per_s"],
+            res["env_ratio"],
+            "≥ 0.5",
+        ],
+        [
+            "batched game-steps/s (B=%d, K=%d)" % (sizes["B"], sizes["K"]),
+            res["batched_game_steps_per_s"],
+            "hand-written numpy",
+            res["handwritten_game_steps_per_s"],
+            res["batched_ratio"],
+            "≥ 0.5",
+        ],
+        ["N-follower leader update, growth exponent (structured)", nf["structured_exponent"], "", "", "", "≤ 2"],
+        ["N-follower leader update, growth exponent (Krylov)", nf["krylov_exponent"], "", "", "", "≤ 2"],
+        [
+            f"{nf['iterations_at_1000']} iterations at N=1000 (s)",
+            nf["seconds_for_iterations_at_1000"],
+            "",
+            "",
+            "",
+            "≤ 10 s",
+        ],
+    ]
+    if "tournament_seconds" in res:
+        rows.append(["standard tournament (s)", res["tournament_seconds"], "", "", "", "≤ 60 s"])
+    print(f"machine: {res['machine']['cores']} cores, {res['machine']['cpu_model']}")
+    print(
+        markdown_table(["benchmark", "ours", "reference", "reference value", "ratio", "target"], rows, floatfmt=".4g")
+    )
+    write_json(args.json, res)
+    return res
+
+
+if __name__ == "__main__":
+    main()
