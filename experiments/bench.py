@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "≥ 0.5",
         ],
         [
-            "batched game-steps/s (B=%d, K=%d)" % (sizes["B"], sizes["K"]),
+            f"batched game-steps/s (B={sizes['B']}, K={sizes['K']})",
             res["batched_game_steps_per_s"],
             "hand-written numpy",
             res["handwritten_game_steps_per_s"],
