@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from envs_cases import all_cases, env_module
-from envs_games import Planar
 
 from stackenv.envs import BatchedStackelbergEnv, batched_env, parallel_env
+
+from .envs_cases import all_cases, env_module
+from .envs_games import Planar
 
 F32 = np.float32
 

@@ -7,11 +7,12 @@ import math
 
 import numpy as np
 import pytest
-from envs_cases import MODULES, env_module
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stackenv.envs import FEEDBACK_MODES, BatchedStackelbergEnv
+
+from .envs_cases import MODULES, env_module
 
 SPECIALS = [np.nan, np.inf, -np.inf, 1e308, -1e308, 3.5e38, 1e-320, 0.0, -0.0]
 scalars = st.one_of(

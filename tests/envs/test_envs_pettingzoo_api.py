@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from envs_cases import MODULES, env_module
 from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test, seed_test
 from pettingzoo.utils import parallel_to_aec
 
 from stackenv.envs import FEEDBACK_MODES
+
+from .envs_cases import MODULES, env_module
 
 CYCLES = 20
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")

@@ -6,8 +6,6 @@ import math
 
 import numpy as np
 import pytest
-from envs_cases import MODULES, all_cases, assert_finite_obs, env_module, random_actions
-from envs_games import Bilinear, NoHessian, Planar
 from pettingzoo.test import parallel_api_test
 
 from stackenv import games
@@ -22,6 +20,9 @@ from stackenv.envs import (
 )
 from stackenv.envs import env as aec_env
 from stackenv.envs.engine import Engine
+
+from .envs_cases import MODULES, all_cases, assert_finite_obs, env_module, random_actions
+from .envs_games import Bilinear, NoHessian, Planar
 
 F32 = np.float32
 
