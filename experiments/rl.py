@@ -1,0 +1,325 @@
+"""RL leaders in the duopoly of Fiez, Chasnov & Ratliff (§4.1): an SB3 agent learns to commit as a Stackelberg leader.
+
+The leader is a Stable-Baselines3 agent (PPO, and SAC or TD3) that *commits* to a quantity once per episode;
+the follower then answers:
+
+- ``*_leader_vs_best_response`` — leader-first play (the PettingZoo AEC env): the follower plays its exact best
+  response r(q_1) = (A − q_1 − c_2)/2 (``agents.BestResponse``), so each episode is a one-step bandit with reward
+  −f_1(q_1, r(q_1)) (plus reward noise if ``--noise-std`` > 0). Its maximiser is the Stackelberg quantity
+  q_1 = (A + c_2 − 2c_1)/2 = 46 at the paper's A = 100, c = (5, 2).
+- ``*_leader_vs_gradient`` — simultaneous play (the parallel env, ``gradient`` feedback): the follower runs
+  ``--follower-steps`` H steps of gradient play (``agents.GradientPlay``, constant step ``--follower-lr``) from a
+  random initial quantity while the leader's committed quantity stays fixed — the follower on the fast
+  timescale, the leader on the slow one (one decision per episode). The leader's reward is −f_1 at the last
+  of those steps; with H large enough the follower has converged to r(q_1) and the optimum is again 46.
+
+Rescaling (what makes PPO reliable here): actions in [−1, 1] mapped linearly onto [0, A]
+(``SingleAgentEnv(rescale_actions=True)``), observations divided by A (the last joint action in
+leader-first play, the leader's own gradient in simultaneous play), rewards divided by ``--reward-scale``
+(profits are O(10³)). The SB3 path wraps the PettingZoo envs in ``stackenv.wrappers.SingleAgentEnv``
+(``agents/sb3.py`` did not exist when this script was written); a PettingZoo env equals one copy of the
+batched env, copy for copy.
+
+Learning curves: every ``timesteps / evals`` training steps the deterministic policy is evaluated on
+``--eval-episodes`` fresh episodes; the evaluated committed quantity q_1, the joint action the episode ended
+at, and the leader's profit are recorded (median and 10–90% band over seeds in ``rl_learning_curves.png``,
+Stackelberg and Nash values dashed). ``table.md`` lists where each (algorithm, follower) pair ended.
+
+JSON ``runs``: one entry per (algorithm, follower), ``dynamics`` like ``ppo_leader_vs_best_response``,
+``steps`` = training timesteps, ``final_actions`` = the evaluated joint action per seed (mean over the
+evaluation episodes), ``equilibrium`` = the Stackelberg point (46, 26), plus ``leader_quantity`` and
+``leader_profit`` per seed.
+
+    python -m experiments.rl --seeds 3 --timesteps 4000 --out results/rl --json results/rl.json
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+from tqdm.auto import tqdm
+
+from agents import BestResponse, ConstantSchedule, GradientPlay
+from experiments.common import arg, markdown_table, parse_args, run_summary, setup_matplotlib, write_json
+from stackenv.envs import duopoly_v0
+from stackenv.games import make
+from stackenv.wrappers import SingleAgentEnv
+
+ALGOS = ("ppo", "sac", "td3")
+FOLLOWERS = ("best_response", "gradient")
+COLORS = {"ppo": "tab:blue", "sac": "tab:red", "td3": "tab:green"}
+
+
+@dataclass
+class Args:
+    """RL leaders (SB3 PPO and SAC/TD3) learn to commit to the Stackelberg quantity in the duopoly (§4.1)."""
+
+    seeds: int = arg(3, "independent training runs per (algorithm, follower)")
+    steps: int = arg(0, "if > 0: training timesteps of every algorithm (overrides the two options below)")
+    timesteps: int = arg(4000, "training timesteps (leader decisions) of on-policy algorithms (PPO)")
+    off_policy_timesteps: int = arg(1500, "training timesteps of off-policy algorithms (SAC, TD3)")
+    out: Path = arg(Path("results/rl"), "folder for figures and tables")
+    json: Path | None = arg(None, "path of the JSON summary (none: not written)")
+    seed: int = arg(0, "base seed; run b uses seed + b")
+    algos: list[str] = arg(["ppo", "sac"], "SB3 algorithms for the leader", choices=list(ALGOS))
+    followers: list[str] = arg(list(FOLLOWERS), "follower kinds", choices=list(FOLLOWERS))
+    A: float = arg(100.0, "demand intercept")
+    c: list[float] = arg([5.0, 2.0], "unit costs (c_1, c_2)")
+    noise_std: float = arg(0.0, "std of the env noise (on rewards in leader-first play, on gradients otherwise)")
+    follower_steps: int = arg(20, "H: gradient-play steps of the follower per leader decision")
+    follower_lr: float = arg(0.25, "the gradient-play follower's constant step (stable below 1: its curvature is 2)")
+    reward_scale: float = arg(1000.0, "rewards are divided by this (profits are O(10³))")
+    n_envs: int = arg(4, "parallel envs per training run (SB3 DummyVecEnv)")
+    evals: int = arg(10, "evaluation points along training")
+    eval_episodes: int = arg(4, "episodes per evaluation")
+    torch_threads: int = arg(1, "torch threads (small networks: 1 is fastest on a shared CPU)")
+    progress: bool = arg(True, "show a progress bar")
+
+    def validate(self) -> None:
+        if self.seeds < 1 or self.timesteps < 1 or self.off_policy_timesteps < 1:
+            raise ValueError("--seeds, --timesteps and --off-policy-timesteps must be positive")
+        if self.steps < 0:
+            raise ValueError(f"--steps must be non-negative, got {self.steps}")
+        if self.follower_steps < 1 or self.evals < 1 or self.eval_episodes < 1 or self.n_envs < 1:
+            raise ValueError("--follower-steps, --evals, --eval-episodes and --n-envs must be positive")
+        if not 0 < self.follower_lr < 1:
+            raise ValueError(f"--follower-lr must lie in (0, 1) for stable gradient play, got {self.follower_lr}")
+        if self.noise_std < 0 or self.reward_scale <= 0:
+            raise ValueError("--noise-std must be non-negative and --reward-scale positive")
+        if len(self.c) != 2:
+            raise ValueError(f"--c takes two unit costs, got {self.c}")
+        if not self.algos or not self.followers:
+            raise ValueError("--algos and --followers must name at least one each")
+        # common.parse_args does not apply `choices` to list options: check them here
+        for name, given, valid in (("--algos", self.algos, ALGOS), ("--followers", self.followers, FOLLOWERS)):
+            bad = [v for v in given if v not in valid]
+            if bad:
+                raise ValueError(f"{name}: unknown {bad}; valid: {', '.join(valid)}")
+
+
+# ---------------------------------------------------------------------------------------------- envs
+class Commit(gym.Wrapper):
+    """One leader decision per episode: the action is held for ``horizon`` steps of the wrapped env (the
+    follower adapts meanwhile); the reward is the last step's, and the episode ends after them."""
+
+    def __init__(self, env: gym.Env, horizon: int):
+        super().__init__(env)
+        self.horizon = horizon
+
+    def step(self, action):
+        for _ in range(self.horizon):
+            obs, reward, terminated, truncated, info = self.env.step(action)
+            if terminated or truncated:
+                break
+        return obs, reward, True, False, info
+
+
+def make_env(args: Args, follower: str) -> gym.Env:
+    """The leader's single-agent view, rescaled (module docstring)."""
+    kw = {"A": args.A, "c": args.c, "noise_std": args.noise_std}
+    if follower == "best_response":
+        base = duopoly_v0.env(feedback="reward", max_steps=1, **kw)
+        opponent, horizon = BestResponse(), 1
+    else:
+        base = duopoly_v0.parallel_env(feedback="gradient", max_steps=args.follower_steps, **kw)
+        opponent, horizon = GradientPlay(ConstantSchedule(args.follower_lr)), args.follower_steps
+    env = SingleAgentEnv(base, agent="leader", opponents={"follower": opponent}, rescale_actions=True)
+    shape = env.observation_space.shape
+    env = gym.wrappers.TransformObservation(
+        env,
+        lambda o: np.asarray(o, np.float32) / np.float32(args.A),
+        gym.spaces.Box(-np.inf, np.inf, shape, np.float32),
+    )
+    env = gym.wrappers.TransformReward(env, lambda r: float(r) / args.reward_scale)
+    return Commit(env, horizon)
+
+
+def joint_action(env: gym.Env) -> np.ndarray:
+    """The joint action (q_1, q_2) of the last completed round of the wrapped PettingZoo env."""
+    return np.asarray(env.unwrapped.env.unwrapped.x, float).reshape(-1).copy()
+
+
+def make_model(algo: str, venv, seed: int):
+    """SB3 model with settings that learn this one-step bandit in a few thousand steps."""
+    from stable_baselines3 import PPO, SAC, TD3
+    from stable_baselines3.common.noise import NormalActionNoise
+
+    common = {"seed": seed, "device": "cpu", "verbose": 0}
+    if algo == "ppo":
+        return PPO(
+            "MlpPolicy", venv, n_steps=64, batch_size=64, learning_rate=3e-3, gamma=0.0, gae_lambda=1.0, **common
+        )
+    if algo == "sac":
+        return SAC("MlpPolicy", venv, learning_starts=100, gamma=0.0, **common)
+    noise = NormalActionNoise(np.zeros(1), 0.3 * np.ones(1))
+    return TD3("MlpPolicy", venv, learning_starts=100, gamma=0.0, action_noise=noise, **common)
+
+
+def evaluate(model, env: gym.Env, game, episodes: int, seed: int) -> tuple[float, np.ndarray, float]:
+    """Deterministic policy on ``episodes`` fresh episodes: mean committed q_1, mean final joint action, mean
+    leader profit ``−f_1`` at it (exact, noise-free)."""
+    q1, finals = [], []
+    for e in range(episodes):
+        obs, _ = env.reset(seed=seed + e)
+        action, _ = model.predict(obs, deterministic=True)
+        env.step(action)
+        x = joint_action(env)
+        q1.append(x[0])
+        finals.append(x)
+    final = np.mean(finals, axis=0)
+    return float(np.mean(q1)), final, float(np.mean(-game.costs(np.array(finals))[:, 0]))
+
+
+# ---------------------------------------------------------------------------------------------- main
+def main(argv: list[str] | None = None) -> dict:
+    import torch
+    from stable_baselines3.common.env_util import make_vec_env
+
+    args = parse_args(Args, argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(args.torch_threads)
+    game = make("duopoly", A=args.A, c=args.c)
+    x_stack, x_nash = game.stackelberg_closed_form(), game.nash_closed_form()
+
+    curves: dict[tuple[str, str], dict] = {}
+    jobs = [(algo, follower, b) for algo in args.algos for follower in args.followers for b in range(args.seeds)]
+    for algo, follower, b in tqdm(jobs, desc="rl", disable=not args.progress):
+        seed = args.seed + b
+        total = args.timesteps if algo == "ppo" else args.off_policy_timesteps
+        total = args.steps if args.steps > 0 else total
+        venv = make_vec_env(lambda follower=follower: make_env(args, follower), n_envs=args.n_envs, seed=seed)
+        eval_env = make_env(args, follower)
+        model = make_model(algo, venv, seed)
+        rec = curves.setdefault((algo, follower), {"t": [], "q1": [], "profit": [], "final": []})
+        ts, q1s, profits = [0], [], []
+        q, final, p = evaluate(model, eval_env, game, args.eval_episodes, 10_000 + seed)
+        q1s.append(q)
+        profits.append(p)
+        chunk = math.ceil(total / args.evals)
+        while model.num_timesteps < total:
+            model.learn(min(chunk, total - model.num_timesteps), reset_num_timesteps=False)
+            q, final, p = evaluate(model, eval_env, game, args.eval_episodes, 10_000 + seed)
+            ts.append(model.num_timesteps)
+            q1s.append(q)
+            profits.append(p)
+        rec["t"].append(ts)
+        rec["q1"].append(q1s)
+        rec["profit"].append(profits)
+        rec["final"].append(final)
+        venv.close()
+
+    runs = []
+    for (algo, follower), rec in curves.items():
+        finals = np.array(rec["final"])
+        runs.append(
+            run_summary(
+                game,
+                f"{algo}_leader_vs_{follower}",
+                int(rec["t"][0][-1]),
+                finals,
+                x_stack,
+                algo=algo,
+                follower=follower,
+                follower_steps=1 if follower == "best_response" else args.follower_steps,
+                leader_quantity=finals[:, 0],
+                leader_profit=-game.costs(finals)[:, 0],
+                nash=x_nash,
+                noise_std=args.noise_std,
+            )
+        )
+
+    table = results_table(game, curves, x_stack, x_nash)
+    (args.out / "table.md").write_text(table + "\n")
+    plot_curves(game, curves, x_stack, x_nash, args, args.out / "rl_learning_curves.png")
+    print(table)
+    summary = {"experiment": "rl", "runs": runs}
+    write_json(args.json, summary)
+    return summary
+
+
+def results_table(game, curves, x_stack, x_nash) -> str:
+    """Where each (algorithm, follower) pair ended: q_1, the joint action and the leader's profit."""
+    prof_s, prof_n = -game.costs(x_stack)[0], -game.costs(x_nash)[0]
+    rows = []
+    for (algo, follower), rec in curves.items():
+        finals = np.array(rec["final"])
+        q1 = finals[:, 0]
+        profit = -game.costs(finals)[:, 0]
+        rows.append(
+            [
+                f"{algo}_leader_vs_{follower}",
+                int(rec["t"][0][-1]),
+                f"{np.median(q1):.2f} [{q1.min():.2f}, {q1.max():.2f}]",
+                f"({np.median(finals[:, 0]):.2f}, {np.median(finals[:, 1]):.2f})",
+                f"{np.median(profit):.1f}",
+                f"{np.median(game.distance(finals, x_stack)):.3g}",
+            ]
+        )
+    table = markdown_table(
+        [
+            "dynamics",
+            "timesteps",
+            "learned q₁: median [min, max]",
+            "final joint action (median)",
+            "leader profit",
+            "median distance to Stackelberg",
+        ],
+        rows,
+    )
+    ref = (
+        f"Stackelberg: q = ({x_stack[0]:.2f}, {x_stack[1]:.2f}), leader profit {prof_s:.1f}; "
+        f"Nash: q = ({x_nash[0]:.2f}, {x_nash[1]:.2f}), leader profit {prof_n:.1f}."
+    )
+    return table + "\n\n" + ref
+
+
+def plot_curves(game, curves, x_stack, x_nash, args: Args, path: Path) -> None:
+    """Evaluated committed quantity (top) and the leader's profit shortfall to Stackelberg (bottom, log scale —
+    the profit is flat near its maximum) vs training timesteps, per follower kind."""
+    plt = setup_matplotlib()
+    followers = [f for f in FOLLOWERS if any(key[1] == f for key in curves)]
+    fig, axes = plt.subplots(2, len(followers), figsize=(6.5 * len(followers), 8), squeeze=False)
+    prof_s, prof_n = -game.costs(x_stack)[0], -game.costs(x_nash)[0]
+    titles = {
+        "best_response": "follower: exact best response (leader-first play)",
+        "gradient": f"follower: {args.follower_steps} gradient-play steps per decision",
+    }
+    for col, follower in enumerate(followers):
+        for (algo, f), rec in curves.items():
+            if f != follower:
+                continue
+            t = np.array(rec["t"][0])
+            series = {"q1": np.array(rec["q1"]), "gap": np.maximum(prof_s - np.array(rec["profit"]), 1e-3)}
+            for row, key in enumerate(("q1", "gap")):
+                lo, mid, hi = np.percentile(series[key], [10, 50, 90], axis=0)
+                ax = axes[row, col]
+                label = f"{algo.upper()} (median of {len(series[key])} seeds)"
+                ax.plot(t, mid, "-o", ms=3, color=COLORS[algo], lw=1.5, label=label)
+                ax.fill_between(t, lo, hi, color=COLORS[algo], alpha=0.15)
+        ax = axes[0, col]
+        ax.axhline(x_stack[0], color="black", ls="--", lw=1.0, label=f"Stackelberg q₁* = {x_stack[0]:.4g}")
+        ax.axhline(x_nash[0], color="gray", ls=":", lw=1.2, label=f"Nash q₁ = {x_nash[0]:.4g}")
+        ax.set_ylabel("leader's committed quantity q₁ (units)")
+        ax.set_title(titles[follower])
+        ax = axes[1, col]
+        ax.axhline(prof_s - prof_n, color="gray", ls=":", lw=1.2, label=f"Nash: {prof_s - prof_n:.1f} below")
+        ax.set_yscale("log")
+        ax.set_ylabel("profit shortfall π₁(Stackelberg) − π₁ (money, log)")
+        for ax in axes[:, col]:
+            ax.set_xlabel("training timesteps (leader decisions)")
+            ax.legend(fontsize=8)
+    fig.suptitle(
+        f"SB3 leaders in the duopoly (A = {game.A:g}, c = {tuple(game.c.tolist())}): deterministic-policy "
+        "evaluations during training, median and 10–90% band over seeds"
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""experiments.rl: SB3 leaders train end to end; PPO against a best-responding follower commits near the
+Stackelberg quantity 46, far from the Nash quantity 30.67; the JSON follows the contract."""
+
+import json
+
+import numpy as np
+import pytest
+
+from experiments import rl
+
+RUN_KEYS = {
+    "game",
+    "params",
+    "dynamics",
+    "steps",
+    "seeds",
+    "final_actions",
+    "equilibrium",
+    "distance_median",
+    "distance_p95",
+}
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rl")
+    argv = [
+        "--seeds",
+        "2",
+        "--timesteps",
+        "1536",
+        "--off-policy-timesteps",
+        "300",
+        "--algos",
+        "ppo",
+        "sac",
+        "--follower-steps",
+        "12",
+        "--evals",
+        "3",
+        "--eval-episodes",
+        "2",
+        "--out",
+        str(out),
+        "--json",
+        str(out / "rl.json"),
+        "--progress",
+        "false",
+    ]
+    summary = rl.main(argv)
+    payload = json.loads((out / "rl.json").read_text())
+    return out, summary, payload, {r["dynamics"]: r for r in payload["runs"]}
+
+
+def test_files_and_contract(result):
+    out, summary, payload, runs = result
+    assert (out / "rl_learning_curves.png").stat().st_size > 0
+    assert (out / "table.md").stat().st_size > 0
+    assert payload["experiment"] == "rl"
+    assert payload == json.loads(json.dumps(summary))
+    assert set(runs) == {f"{a}_leader_vs_{f}" for a in ("ppo", "sac") for f in ("best_response", "gradient")}
+    for run in runs.values():
+        assert RUN_KEYS <= set(run), RUN_KEYS - set(run)
+        assert run["game"] == "duopoly" and run["params"]["A"] == 100.0
+        assert run["seeds"] == 2 and np.array(run["final_actions"]).shape == (2, 2)
+        assert run["equilibrium"] == pytest.approx([46.0, 26.0])
+    assert runs["ppo_leader_vs_best_response"]["steps"] >= 1536
+    assert runs["sac_leader_vs_gradient"]["steps"] == 300
+
+
+def test_ppo_leader_commits_near_stackelberg(result):
+    *_, runs = result
+    for name in ("ppo_leader_vs_best_response", "ppo_leader_vs_gradient"):
+        q1 = np.array(runs[name]["leader_quantity"])
+        assert np.all(np.abs(q1 - 46.0) < 3.0), (name, q1)
+        assert np.all(np.abs(q1 - 46.0) < np.abs(q1 - 92 / 3))  # nearer 46 than the Nash quantity 30.67
+    final = np.array(runs["ppo_leader_vs_best_response"]["final_actions"])
+    assert final[:, 1] == pytest.approx((100 - final[:, 0] - 2.0) / 2)  # the follower best-responded
+
+
+def test_every_leader_beats_nash(result):
+    *_, runs = result
+    for name, run in runs.items():
+        assert np.all(np.array(run["leader_profit"]) > 940.44 + 50), name  # Nash profit 940.44, Stackelberg 1058
+
+
+def test_bad_arguments_are_rejected():
+    with pytest.raises(SystemExit):
+        rl.main(["--follower-lr", "1.5"])
+    with pytest.raises(SystemExit):
+        rl.main(["--algos", "dqn"])
