@@ -60,7 +60,8 @@ def parse_args(cls: type, argv: list[str] | None = None, description: str | None
         if tp is bool:
             parser.add_argument(flag, type=_parse_bool, nargs="?", const=True, default=default, help=help_text)
         elif is_list:
-            parser.add_argument(flag, type=tp, nargs="+", default=default, help=help_text)
+            choices = f.metadata.get("choices")
+            parser.add_argument(flag, type=tp, nargs="+", default=default, help=help_text, choices=choices)
         else:
             conv = Path if tp is Path else tp
             choices = f.metadata.get("choices")

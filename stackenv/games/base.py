@@ -107,6 +107,7 @@ class Game(ABC):
         if sorted(flat) != list(range(len(players))) or flat != sorted(flat) or any(not lv for lv in levels):
             raise ValueError(f"levels must partition players 0..{len(players) - 1} in hierarchy order, got {levels}")
         self.players: list[Player] = players
+        self._agent_names = [p.name for p in players]  # cached: hot loops look agents up by name
         self.levels: list[list[int]] = levels
         self.n = len(players)
         self.dims = [p.dim for p in players]
@@ -118,7 +119,9 @@ class Game(ABC):
         self.high = np.concatenate([p.high for p in players])
         self.periodic = np.concatenate([np.full(p.dim, p.periodic) for p in players])
         # coordinate indices of each level, and of everything strictly below each level
-        self.level_coords = [np.concatenate([np.arange(self.d)[self.slices[i]] for i in lv]) for lv in levels]
+        self.level_coords = [
+            np.concatenate([np.arange(self.offsets[i], self.offsets[i + 1]) for i in lv]) for lv in levels
+        ]
         self.below_coords = [
             np.concatenate(self.level_coords[k + 1 :]) if k + 1 < len(levels) else np.zeros(0, int)
             for k in range(len(levels))
@@ -133,7 +136,7 @@ class Game(ABC):
     @property
     def agents(self) -> list[str]:
         """Player names, leader first."""
-        return [p.name for p in self.players]
+        return self._agent_names
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.params.items())})"
