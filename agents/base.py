@@ -129,6 +129,7 @@ class Learner(ABC):
         self.slice = slice(0, 0)
         self.x = np.zeros((0, 0))
         self.active = np.zeros(0, bool)
+        self._all_active = True
         self.stop_reason: list[str | None] = []
         self.diagnostics: dict[str, Any] = {}
         self._warned: set[str] = set()
@@ -224,6 +225,7 @@ class Learner(ABC):
         self.x = self.project(x0)
         B = x0.shape[0]
         self.active = np.ones(B, bool)
+        self._all_active = True
         self.stop_reason = [None] * B
         self.rng = rng if rng is not None else np.random.default_rng()
         self.last_obs = obs
@@ -261,11 +263,16 @@ class Learner(ABC):
         new = np.asarray(self._step(obs, reward, int(k)), dtype=float)
         if new.shape != self.x.shape:
             raise ValueError(f"{self.name} on {self.agent!r}: step returned shape {new.shape}, expected {self.x.shape}")
-        bad = self.active & ~np.all(np.isfinite(new), axis=-1)
+        finite = np.isfinite(new).all(axis=-1)
+        if self._all_active and finite.all():  # fast path: every run going and finite
+            self.x = self.project(new)
+            return
+        bad = self.active & ~finite
         for b in np.flatnonzero(bad):
             self.stop_reason[b] = f"{self.agent}: non-finite iterate at step {k} ({self.name})"
         self.active &= ~bad
-        new = self.project(np.where(np.isfinite(new), new, self.x))
+        self._all_active = bool(self.active.all())
+        new = self.project(np.where(finite[:, None], new, self.x))
         self.x = np.where(self.active[:, None], new, self.x)
 
     def halt(self, runs: np.ndarray, reason: str) -> None:
@@ -275,6 +282,7 @@ class Learner(ABC):
         for b in np.flatnonzero(mask & self.active):
             self.stop_reason[b] = reason
         self.active &= ~mask
+        self._all_active = bool(self.active.all())
 
     @abstractmethod
     def _step(self, obs: Any, reward: Any, k: int) -> np.ndarray:

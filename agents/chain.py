@@ -16,22 +16,40 @@ the stacked lower-level Stackelberg fields, as for :class:`~agents.hierarchical.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
+
 from agents.base import Learner
 from agents.hierarchical import BLOCK_AVERAGE, HierarchicalLeader, Safeguard
 from agents.schedules import PowerSchedule, Schedule, check_timescale_separation
 from stackenv.games.base import Game
 
 
-def chain_schedules(num_levels: int, a: float = 1.0, p_top: float = 1.0, p_bottom: float = 0.6) -> list[PowerSchedule]:
-    """``γ_{j,k} = a / k^{p_j}``, ``p_j`` evenly spaced from ``p_top`` (level 0) to ``p_bottom`` (level K−1)."""
+def chain_schedules(
+    num_levels: int, a: float | Sequence[float] = 1.0, p_top: float = 1.0, p_bottom: float = 0.6
+) -> list[PowerSchedule]:
+    """``γ_{j,k} = a_j / k^{p_j}``, ``p_j`` evenly spaced from ``p_top`` (level 0) to ``p_bottom`` (level K−1).
+
+    Args:
+        num_levels: K.
+        a: one scale for every level or one per level. With ``γ = a/k^p`` the error decays like ``k^{−p/2}``
+            only if ``a·λ_j > 1/2`` when ``p = 1`` (``λ_j``: the curvature of level j's reduced cost at the
+            equilibrium); in a Cournot chain ``λ_j = 2^{j+2−K}``, so the top level of a 3-chain needs ``a ≥ 1``,
+            better 2.
+        p_top, p_bottom: decay powers of the top and bottom levels (``1/2 < p_bottom < p_top ≤ 1``).
+    """
     if int(num_levels) != num_levels or num_levels < 1:
         raise ValueError(f"num_levels must be a positive integer, got {num_levels!r}")
-    if not (0.5 < p_bottom < p_top <= 1.0) and num_levels > 1:
-        raise ValueError(f"need 1/2 < p_bottom < p_top <= 1, got p_top={p_top}, p_bottom={p_bottom}")
     K = int(num_levels)
+    scales = [float(a)] * K if np.ndim(a) == 0 else [float(v) for v in a]
+    if len(scales) != K:
+        raise ValueError(f"need one scale per level ({K}), got {len(scales)}")
     if K == 1:
-        return [PowerSchedule(a, p_top)]
-    return [PowerSchedule(a, p_top - (p_top - p_bottom) * j / (K - 1)) for j in range(K)]
+        return [PowerSchedule(scales[0], p_top)]
+    if not (0.5 < p_bottom < p_top <= 1.0):
+        raise ValueError(f"need 1/2 < p_bottom < p_top <= 1, got p_top={p_top}, p_bottom={p_bottom}")
+    return [PowerSchedule(scales[j], p_top - (p_top - p_bottom) * j / (K - 1)) for j in range(K)]
 
 
 class ChainLearner(HierarchicalLeader):

@@ -15,9 +15,10 @@ Feedback:
     ``hierarchical``: ``Df_1`` comes from the env, which evaluates the game's ``omega_S`` — structured
         families use their own fast path (the oligopoly's Sherman–Morrison ``O(N)`` formula).
     ``second_order``: the leader solves ``J_Fᵀ v = ∇_F f_1`` itself with a Krylov method over the batch:
-        conjugate gradients (batched in numpy; ``J_F`` symmetric positive definite, e.g. Cournot's
-        ``I + 11ᵀ``, whose two distinct eigenvalues make CG exact in 2 iterations) or GMRES
-        (``scipy.sparse.linalg.gmres`` on a ``LinearOperator``, for non-symmetric ``J_F``). Each iteration
+        conjugate gradients (``J_F`` symmetric positive definite, e.g. Cournot's ``I + 11ᵀ``, whose two
+        distinct eigenvalues make CG exact in 2 iterations) or GMRES (non-symmetric ``J_F``, e.g. noisy
+        blocks), both batched in numpy; runs GMRES leaves unconverged are retried one by one with
+        restarted ``scipy.sparse.linalg.gmres`` on a ``LinearOperator``. Each iteration
         costs one matrix–vector product, ``O(m²)`` on the dense blocks the env sends (``O(m)`` for
         structured operators), against ``O(m³)`` for a factorisation. Runs where CG breaks down fall back to
         GMRES; unconverged solves are counted in ``diagnostics["krylov_unconverged"]`` and warned about.
@@ -87,6 +88,67 @@ def batched_cg(
     return x, done & ~broken, it
 
 
+def batched_gmres(
+    matvec, b: np.ndarray, rtol: float = 1e-10, maxiter: int | None = None
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """GMRES (no restart, Arnoldi with modified Gram–Schmidt, Givens rotations) for B systems at once.
+
+    Args:
+        matvec: ``(B, m) → (B, m)``, the batched operator.
+        b: ``(B, m)`` right-hand sides.
+        rtol: run b is done when its residual ``≤ rtol ‖b_b‖``.
+        maxiter: Krylov dimension cap (default ``min(m, 200)``).
+
+    Returns:
+        ``(x, converged, iterations)``.
+    """
+    B, m = b.shape
+    maxiter = min(m, 200) if maxiter is None else min(int(maxiter), m)
+    beta = np.linalg.norm(b, axis=-1)
+    safe = np.where(beta > 0, beta, 1.0)
+    V = np.zeros((maxiter + 1, B, m))
+    V[0] = b / safe[:, None]
+    H = np.zeros((B, maxiter + 1, maxiter))
+    cs, sn = np.zeros((B, maxiter)), np.zeros((B, maxiter))
+    g = np.zeros((B, maxiter + 1))
+    g[:, 0] = beta
+    done = beta == 0
+    n_used = np.zeros(B, int)
+    j = 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for j in range(maxiter):
+            w = matvec(V[j])
+            for i in range(j + 1):  # modified Gram–Schmidt
+                h = np.einsum("bi,bi->b", w, V[i])
+                H[:, i, j] = h
+                w = w - h[:, None] * V[i]
+            hn = np.linalg.norm(w, axis=-1)
+            H[:, j + 1, j] = hn
+            V[j + 1] = np.where(hn[:, None] > 0, w / np.where(hn > 0, hn, 1.0)[:, None], 0.0)
+            for i in range(j):  # previous rotations on the new column
+                hi, hi1 = H[:, i, j].copy(), H[:, i + 1, j].copy()
+                H[:, i, j] = cs[:, i] * hi + sn[:, i] * hi1
+                H[:, i + 1, j] = -sn[:, i] * hi + cs[:, i] * hi1
+            r = np.hypot(H[:, j, j], H[:, j + 1, j])
+            rs = np.where(r > 0, r, 1.0)
+            cs[:, j] = np.where(r > 0, H[:, j, j] / rs, 1.0)
+            sn[:, j] = np.where(r > 0, H[:, j + 1, j] / rs, 0.0)
+            H[:, j, j], H[:, j + 1, j] = r, 0.0
+            g[:, j + 1] = -sn[:, j] * g[:, j]
+            g[:, j] = cs[:, j] * g[:, j]
+            newly = ~done & ((np.abs(g[:, j + 1]) <= rtol * beta) | (hn == 0))
+            n_used[~done] = j + 1
+            done |= newly
+            if done.all():
+                break
+    x = np.zeros_like(b)
+    for n in np.unique(n_used[n_used > 0]):
+        idx = np.flatnonzero(n_used == n)
+        y = np.linalg.solve(H[idx, :n, :n], g[idx, :n, None])[..., 0]
+        x[idx] = np.einsum("jbm,bj->bm", V[:n, idx], y)
+    return x, done, j + 1
+
+
 def krylov_adjoint_solve(
     JF: np.ndarray, rhs: np.ndarray, solver: Solver = "auto", rtol: float = 1e-10, maxiter: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -114,8 +176,12 @@ def krylov_adjoint_solve(
         J = JF[use_cg]
         xs, ok, _ = batched_cg(lambda p: np.einsum("bij,bi->bj", J, p), rhs[use_cg], rtol, maxiter)
         v[use_cg], converged[use_cg] = xs, ok
-    retry = ~converged if solver != "cg" else np.zeros(B, bool)
-    for b in np.flatnonzero(retry):
+    todo = ~use_cg | (~converged if solver == "auto" else np.zeros(B, bool))
+    if todo.any():
+        J = JF[todo]
+        xs, ok, _ = batched_gmres(lambda p: np.einsum("bij,bi->bj", J, p), rhs[todo], rtol, maxiter)
+        v[todo], converged[todo] = xs, ok
+    for b in np.flatnonzero(todo & ~converged):  # restarted GMRES for the rare hard case
         Jb = JF[b]
         op = LinearOperator((m, m), matvec=lambda u, Jb=Jb: Jb.T @ u, dtype=float)
         sol, info = gmres(op, rhs[b], rtol=rtol, atol=0.0, maxiter=maxiter, restart=min(m, 50))

@@ -133,11 +133,14 @@ class _Recorder:
         self.rewards = np.full((T, B, n), np.nan)
         self.t = 0
 
-    def maybe(self, k: int, x: np.ndarray, costs: np.ndarray, rewards: np.ndarray | None) -> None:
-        if k % self.every and k != self.steps_total:
-            return
+    def wants(self, k: int) -> bool:
+        return not (k % self.every and k != self.steps_total)
+
+    def put(self, k: int, x: np.ndarray, costs: np.ndarray, rewards: Any) -> None:
+        """Store step k; ``rewards`` may be an array, ``None`` or a zero-argument callable (built lazily)."""
         t = self.t
         self.steps[t], self.x[t], self.costs[t] = k, x, costs
+        rewards = rewards() if callable(rewards) else rewards
         if rewards is not None:
             self.rewards[t] = rewards
         self.t += 1
@@ -149,7 +152,7 @@ class _Loop:
     def __init__(self, game, learners, steps, record_every, diverge_norm, B, seed):
         self.game, self.learners, self.steps = game, learners, steps
         self.diverge_norm = diverge_norm
-        self.order = [game.agents[i] for lv in game.levels for i in lv]
+        self.order = [(game.agents[i], game.slices[i]) for lv in game.levels for i in lv]
         self.stopped = np.zeros(B, bool)
         self.stop_step = np.full(B, -1)
         self.stop_reason: list[str | None] = [None] * B
@@ -161,16 +164,15 @@ class _Loop:
         return np.random.default_rng(None if self.seed is None else [int(self.seed), 0x5EED, i])
 
     def reset(self, x0: np.ndarray, obs: dict[str, Any]) -> None:
-        for agent, learner in self.learners.items():
-            learner.reset(x0[:, self.game.slices[self.game.agents.index(agent)]], self.rng(agent), obs.get(agent))
+        for agent, sl in self.order:
+            self.learners[agent].reset(x0[:, sl], self.rng(agent), obs.get(agent))
         self.last = x0.copy()
-        self.rec.maybe(0, x0, self.game.costs(x0), None)
+        self.rec.put(0, x0, self.game.costs(x0), None)
 
     def joint_action(self, k: int) -> np.ndarray:
         """Levels act top-down; non-finite or exploding runs are stopped and replay their last action."""
         joint = self.last.copy()
-        for agent in self.order:
-            sl = self.game.slices[self.game.agents.index(agent)]
+        for agent, sl in self.order:
             joint[:, sl] = self.learners[agent].act(joint)
         bad = ~np.all(np.isfinite(joint), axis=-1)
         big = np.linalg.norm(np.where(np.isfinite(joint), joint, 0.0), axis=-1) > self.diverge_norm
@@ -180,12 +182,15 @@ class _Loop:
 
     def after_step(self, k: int, played: np.ndarray, rewards: np.ndarray | None) -> None:
         for learner in self.learners.values():
+            if learner._all_active:
+                continue
             new = ~learner.active & ~self.stopped
             for b in np.flatnonzero(new):
                 self._stop_one(b, k, learner.stop_reason[b] or f"{learner.agent}: stopped")
         played = np.where(self.stopped[:, None], self.last, played)
         self.last = played
-        self.rec.maybe(k, played, self.game.costs(played), rewards)
+        if self.rec.wants(k):
+            self.rec.put(k, played, self.game.costs(played), rewards)
 
     def env_stops(self, k: int, terminated: np.ndarray, infos: Any, agent: str) -> None:
         """Stop runs the env terminated (divergence or undefined feedback), with the env's reason."""
@@ -282,15 +287,15 @@ def _play_batched(env, game, learners, steps, record_every, seed, x0, diverge_no
     loop = _Loop(game, learners, steps, record_every, diverge_norm, B, seed)
     loop.reset(np.asarray(env.x, float).reshape(B, game.d), obs)
     agents = game.agents
+    pairs = [(a, game.slices[i], learners[a]) for i, a in enumerate(agents)]
     for k in range(1, steps + 1):
         joint = loop.joint_action(k)
-        actions = {a: joint[:, game.slices[i]] for i, a in enumerate(agents)}
-        obs, rewards, terms, _, infos = env.step(actions)
-        for a in agents:
-            learners[a].update(obs[a], rewards[a], k)
+        obs, rewards, terms, _, infos = env.step({a: joint[:, sl] for a, sl, _ in pairs})
+        for a, _, learner in pairs:
+            learner.update(obs[a], rewards[a], k)
         loop.env_stops(k, np.asarray(terms[agents[0]], bool).reshape(B), infos, agents[0])
         played = np.asarray(env.x, float).reshape(B, game.d)
-        loop.after_step(k, played, np.stack([np.asarray(rewards[a], float) for a in agents], -1))
+        loop.after_step(k, played, lambda r=rewards: np.stack([np.asarray(r[a], float) for a in agents], -1))
     return loop.result(feedback)
 
 

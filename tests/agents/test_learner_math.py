@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np
@@ -165,27 +164,21 @@ def test_krylov_adjoint_solve_cg_and_gmres():
 
 
 def test_n_followers_leader_second_order_matches_structured_omega_S_at_N_1000():
-    """N = 1000 followers: the Krylov (CG) adjoint solve reproduces the oligopoly's O(N) Sherman–Morrison
-    Df_0, and one leader step is cheap (2 CG iterations of O(N²) dense mat-vecs)."""
+    """N = 1000 followers: the Krylov (CG) adjoint solve reproduces the oligopoly's O(N) Sherman–Morrison Df_0
+    in 2 iterations of O(N²) dense mat-vecs (J_F = I + 11ᵀ has two distinct eigenvalues), no factorisation."""
     N = 1000
     costs = np.linspace(0.0, 0.05, N)  # A = 100: Nash and Stackelberg quantities stay interior
     game = make("oligopoly", A=100.0, leader_cost=0.05, follower_costs=costs)
     B = 2
     x = np.tile(game.stackelberg_closed_form(), (B, 1)) * (1 + 0.01 * np.arange(B))[:, None]
-    q0 = x[:, :1]
-    obs = {
-        "grad": np.stack([game.grad(0, xb) for xb in x]),
-        "H22": np.broadcast_to(np.eye(N) + 1.0, (B, N, N)),
-        "H21": np.ones((B, N, 1)),
-    }
+    JF = np.broadcast_to(np.eye(N) + 1.0, (B, N, N))
+    obs = {"grad": np.stack([game.grad(0, xb) for xb in x]), "H22": JF, "H21": np.ones((B, N, 1))}
     leader = NFollowerLeader().bind(game, "leader", "second_order")
-    leader.reset(q0)
-    t = time.perf_counter()
-    Df = leader.direction(obs)
-    elapsed = time.perf_counter() - t
-    np.testing.assert_allclose(Df, game.omega_S(x)[:, :1], rtol=1e-8, atol=1e-8)
-    assert elapsed < 2.0, f"adjoint solve for N = 1000 took {elapsed:.2f} s"
+    leader.reset(x[:, :1])
+    np.testing.assert_allclose(leader.direction(obs), game.omega_S(x)[:, :1], rtol=1e-8, atol=1e-8)
     assert leader.diagnostics["krylov_unconverged"] == 0
+    _, ok, iters = batched_cg(lambda p: np.einsum("bij,bi->bj", JF, p), obs["grad"][:, 1:])
+    assert ok.all() and iters <= 3
 
 
 def test_residual_feedback_estimator_is_unbiased_for_a_quadratic():
