@@ -19,6 +19,9 @@ name                           roles                feedback (leader seat / foll
 ``zeroth_order_hierarchical``  leader               any (uses rewards only)
 ``best_response``              follower             any (uses the game)
 =============================  ===================  ==========================================
+
+Not registered (needs a trained model): ``agents.sb3.SB3Learner`` / ``agents.sb3.train_sb3`` — any SB3 algorithm
+in either role, trained against learner opponents through ``stackenv.wrappers.SingleAgentEnv``.
 """
 
 from agents.base import FEEDBACK_MODES, Learner, player_roles, provided_needs

@@ -325,7 +325,7 @@ def _play_parallel(env, game, learners, steps, record_every, seed, x0, diverge_n
     agents = game.agents
     for k in range(1, steps + 1):
         joint = loop.joint_action(k)
-        actions = {a: joint[0, game.slices[i]].astype(np.float32) for i, a in enumerate(agents)}
+        actions = {a: joint[0, game.slices[i]].copy() for i, a in enumerate(agents)}  # float64: no rounding
         obs, rewards, terms, truncs, infos = env.step(actions)
         for a in agents:
             learners[a].update(_batch1(obs[a]), np.array([rewards[a]], float), k)
@@ -374,5 +374,5 @@ def _play_aec(env, game, learners, steps, record_every, seed, x0, diverge_norm, 
             loop._stop(np.array([True]), k, f"{agent}: non-finite or exploding action")
         if loop.stopped.all():
             break
-        env.step(np.asarray(a, float).reshape(-1)[: sl.stop - sl.start].astype(np.float32))
+        env.step(np.asarray(a, float).reshape(sl.stop - sl.start))  # float64: no rounding
     return loop.result(feedback)

@@ -1,0 +1,88 @@
+"""The SB3 adapter: training through the single-agent view, then playing as a learner."""
+
+from __future__ import annotations
+
+import gymnasium
+import numpy as np
+import pytest
+
+import agents
+from agents.sb3 import SB3Learner, train_sb3
+from stackenv.envs import BatchedStackelbergEnv, duopoly_v0
+from stackenv.games import make
+
+pytest.importorskip("stable_baselines3")
+
+
+def test_ppo_leader_trains_against_a_learner_and_plays_in_the_batched_env():
+    """PPO commits a quantity each one-step episode of the leader-first AEC env against the exact best response
+    (reward feedback), then plays B = 16 runs of the batched env through ``play``."""
+    follower = agents.BestResponse()
+    leader = train_sb3(
+        "PPO",
+        duopoly_v0.env(feedback="reward", max_steps=1),
+        "leader",
+        {"follower": follower},
+        total_timesteps=256,
+        obs_scale=1 / 100,
+        reward_scale=1 / 1000,
+        seed=0,
+        n_steps=64,
+        batch_size=64,
+        n_epochs=2,
+    )
+    assert isinstance(leader, SB3Learner) and leader.model.num_timesteps >= 256
+    assert leader.feedback_modes(True) == ("reward",)
+    game = make("duopoly")
+    env = BatchedStackelbergEnv(game, num_envs=16, feedback="reward")
+    traj = agents.play(env, {"leader": leader, "follower": agents.BestResponse()}, 20, seed=1)
+    assert traj.x.shape == (21, 16, 2) and np.all(np.isfinite(traj.x))
+    assert np.all((traj.x_final >= game.low) & (traj.x_final <= game.high))
+    # deterministic policy of the last observation (the joint action) and an exact best response below it
+    np.testing.assert_allclose(traj.x_final[:, 1], game.response(traj.x_final)[:, 1], rtol=1e-12)
+    # feedback and role checks: the policy was trained on reward observations only
+    with pytest.raises(ValueError, match="feedback"):
+        agents.play(BatchedStackelbergEnv(game, 2, feedback="gradient"), {"leader": leader, "follower": follower}, 2)
+
+
+def test_sac_follower_trains_against_a_hierarchical_leader():
+    """Either role: an off-policy SAC follower under gradient feedback against a learning leader."""
+    game = make("duopoly")
+    follower = train_sb3(
+        "sac",
+        duopoly_v0.parallel_env(feedback="hierarchical", max_steps=5),
+        "follower",
+        {"leader": agents.HierarchicalLeader()},
+        total_timesteps=64,
+        obs_scale=1 / 100,
+        reward_scale=1 / 1000,
+        seed=0,
+        learning_starts=32,
+        batch_size=16,
+    )
+    traj = agents.play(
+        BatchedStackelbergEnv(game, 4, feedback="hierarchical"),
+        {"leader": agents.HierarchicalLeader(), "follower": follower},
+        10,
+        seed=0,
+    )
+    assert np.all(np.isfinite(traj.x_final))
+
+
+def test_sb3_learner_validates_shapes_and_algorithms():
+    game = make("duopoly")
+
+    class Fake:
+        action_space = gymnasium.spaces.Box(-1, 1, (2,))
+        observation_space = gymnasium.spaces.Box(-1, 1, (2,))
+
+        def predict(self, obs, deterministic=True):
+            return np.zeros((len(obs), 2)), None
+
+    with pytest.raises(ValueError, match="action space"):
+        SB3Learner(Fake(), "reward").bind(game, "leader", "reward")
+    with pytest.raises(ValueError, match="predict"):
+        SB3Learner(object(), "reward")
+    with pytest.raises(ValueError, match="unknown SB3 algorithm"):
+        env = duopoly_v0.env(feedback="reward", max_steps=1)
+        train_sb3("NOPE", env, "leader", {"follower": agents.BestResponse()}, 1)
