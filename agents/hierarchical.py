@@ -194,6 +194,8 @@ class HierarchicalLeader(Learner):
         """
         if not isinstance(obs, dict):
             return self._check_shape(obs, self.dim, "observation (Df_1)")
+        if self.game.below_coords[self.level].size == 0:  # bottom level (a chain's last follower): Df_i = ∇_i f_i
+            return self._check_shape(obs["grad"], self.game.d, "grad")[:, self.slice]
         g1, g2, H22, H21 = self._blocks(obs, k)
         v, reg, indef = adjoint_solve(H22, g2, self.safeguard, self.floor)
         self._record(reg, indef)

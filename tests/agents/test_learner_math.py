@@ -222,3 +222,19 @@ def test_schedules():
         agents.PowerSchedule(1.0, 1.0, k0=-1.0)
     with pytest.raises(ValueError, match="positive integer"):
         s(0)
+
+
+def test_chain_learner_at_the_bottom_level_uses_its_own_gradient_from_second_order_feedback():
+    """A chain's last follower has no levels below: its total derivative is its own gradient (no H22 sent)."""
+    import math
+
+    from agents import LOLA, ChainLearner, play
+    from stackenv.envs import BatchedStackelbergEnv
+    from stackenv.games import make
+
+    game = make("duopoly")
+    env = BatchedStackelbergEnv(game, num_envs=4, feedback="second_order", noise_std=math.sqrt(10))
+    traj = play(env, {"leader": LOLA(lookahead=0.25), "follower": ChainLearner()}, 3000, seed=0)
+    # the follower ends on its best response to the leader's quantity: ∇_2 f_2 ≈ 0 (noise std √10 averaged
+    # by the decaying steps leaves an O(0.1) error; 1.0 is a loose bound that a wrong gradient would violate)
+    assert np.all(np.abs(game.omega(traj.x_final)[:, 1]) < 1.0)
