@@ -7,18 +7,8 @@ import numpy as np
 import pytest
 
 from experiments import n_followers
+from tests.experiments.contract import RUN_KEYS
 
-RUN_KEYS = {
-    "game",
-    "params",
-    "dynamics",
-    "steps",
-    "seeds",
-    "final_actions",
-    "equilibrium",
-    "distance_median",
-    "distance_p95",
-}
 NS = [1, 2, 5, 1000]
 
 

@@ -7,18 +7,7 @@ import numpy as np
 import pytest
 
 from experiments import rl
-
-RUN_KEYS = {
-    "game",
-    "params",
-    "dynamics",
-    "steps",
-    "seeds",
-    "final_actions",
-    "equilibrium",
-    "distance_median",
-    "distance_p95",
-}
+from tests.experiments.contract import RUN_KEYS
 
 
 @pytest.fixture(scope="module")

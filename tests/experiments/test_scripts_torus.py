@@ -9,18 +9,7 @@ import pytest
 from experiments import torus
 from stackenv.equilibria import critical_points, nash_equilibria, stackelberg_equilibria
 from stackenv.games import make
-
-RUN_KEYS = {
-    "game",
-    "params",
-    "dynamics",
-    "steps",
-    "seeds",
-    "final_actions",
-    "equilibrium",
-    "distance_median",
-    "distance_p95",
-}
+from tests.experiments.contract import RUN_KEYS
 
 
 @pytest.fixture(scope="module")
