@@ -183,6 +183,7 @@ def main(argv: list[str] | None = None) -> dict:
 def results_table(game, equilibria, trajs, reached, basins) -> str:
     """Each equilibrium with the paper's numbers, the seeded runs that reached it and its basin share."""
     rows = []
+    at_paper = np.allclose(game.alpha, (1.0, 1.3)) and np.allclose(game.phi, (np.pi / 8, np.pi / 8))
     for name, eqs in equilibria.items():
         idx, dist = reached[name]
         for j, eq in enumerate(eqs):
@@ -194,8 +195,8 @@ def results_table(game, equilibria, trajs, reached, basins) -> str:
                     f"{KIND[name]} {j + 1}",
                     f"({eq.x[0]:.3f}, {eq.x[1]:.3f})",
                     f"({eq.costs[0]:.3f}, {eq.costs[1]:.3f})",
-                    f"({paper[0]}, {paper[1]})",
-                    f"({PAPER[name]['costs'][0]}, {PAPER[name]['costs'][1]})",
+                    f"({paper[0]}, {paper[1]})" if at_paper else "— (other parameters)",
+                    f"({PAPER[name]['costs'][0]}, {PAPER[name]['costs'][1]})" if at_paper else "—",
                     f"{int(mine.sum())}/{len(idx)}",
                     f"{np.median(dist[mine]):.3g}" if mine.any() else "—",
                     f"{(basins[name] == j).mean():.1%}",

@@ -243,6 +243,7 @@ def classify(game: Game, x: Any, rtol: float = RTOL) -> Classification:
     Raises:
         ValueError: if ``x`` is not a finite vector of length ``d`` or ``rtol`` is not positive.
     """
+    _check_game(game)
     x = game.check_x(x)
     if x.ndim != 1:
         raise ValueError(f"classify: x must have shape ({game.d},), got {x.shape}")
@@ -412,6 +413,15 @@ def _newton(game: Game, field: Field, X: np.ndarray, max_iter: int = 100) -> tup
             F[moved], Jm[moved], okm = _evaluate(game, field, X[moved], jac=True)
             active[moved[~okm]] = False
     return X, finished | active
+
+
+def _check_game(game: Any) -> Game:
+    """``ValueError`` unless ``game`` is a :class:`~stackenv.games.base.Game` (e.g. a name was passed)."""
+    if not isinstance(game, Game):
+        raise ValueError(
+            f"expected a stackenv Game, got {type(game).__name__} {game!r}; build one with stackenv.games.make(name)"
+        )
+    return game
 
 
 def _in_domain(game: Game, x: np.ndarray) -> bool:
@@ -587,6 +597,7 @@ def critical_points(game: Game, field: Field | None = None, *, cache: bool = Tru
         ValueError: unknown ``field`` or not a game.
         EquilibriumError: a closed form fails its residual check.
     """
+    _check_game(game)
     if field is not None and field not in FIELDS:
         raise ValueError(f"unknown field {field!r}; valid: {', '.join(FIELDS)}")
     fields = FIELDS if field is None else (field,)
@@ -595,6 +606,7 @@ def critical_points(game: Game, field: Field | None = None, *, cache: bool = Tru
 
 def nash_equilibria(game: Game, *, cache: bool = True) -> list[Equilibrium]:
     """Differential Nash equilibria (Def. 3): the critical points of ``ω`` that are differential Nash."""
+    _check_game(game)
     return [
         Equilibrium(p.x, p.costs, p.classification, "nash", p.source)
         for p in _critical(game, "omega", cache)[0]
@@ -604,6 +616,7 @@ def nash_equilibria(game: Game, *, cache: bool = True) -> list[Equilibrium]:
 
 def stackelberg_equilibria(game: Game, *, cache: bool = True) -> list[Equilibrium]:
     """Differential Stackelberg equilibria (Def. 4, App. C): critical points of ``ω_S`` that qualify."""
+    _check_game(game)
     return [
         Equilibrium(p.x, p.costs, p.classification, "stackelberg", p.source)
         for p in _critical(game, "omega_S", cache)[0]

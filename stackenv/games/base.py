@@ -31,8 +31,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-#: Smallest accepted ratio of singular values of a response Jacobian before it counts as singular.
-SINGULAR_RCOND = 1e-12
+#: A response Jacobian ``G_bb`` (``H22``) counts as singular when its smallest singular value is at most this
+#: fraction of the scale of the lower levels' field Jacobian rows ``[G_b1, G_bb]`` (so a 1×1 ``H22`` that is
+#: tiny next to ``H21`` is caught, not only an exact zero). Below it ``Df_1`` exceeds ~1e10 × its usual size.
+SINGULAR_RCOND = 1e-10
 
 
 @dataclass(frozen=True)
@@ -214,10 +216,27 @@ class Game(ABC):
         x = np.asarray(x, float)
         return np.concatenate([self.hessian(i, x)[..., s, :] for i, s in enumerate(self.slices)], axis=-2)
 
-    def _solve_T(self, M: np.ndarray, rhs: np.ndarray, what: str) -> np.ndarray:
-        """Solve ``Mᵀ y = rhs`` (batched) raising ``ValueError`` if ``M`` is singular."""
+    def check_player(self, i: int) -> int:
+        """Validate a player index, raising ``ValueError`` naming the valid range."""
+        if isinstance(i, bool) or not isinstance(i, int | np.integer) or not 0 <= int(i) < self.n:
+            raise ValueError(f"{self.name}: player index must be an integer in [0, {self.n - 1}], got {i!r}")
+        return int(i)
+
+    def check_level(self, k: int) -> int:
+        """Validate a level index, raising ``ValueError`` naming the valid range."""
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 0 <= int(k) < len(self.levels):
+            raise ValueError(f"{self.name}: level index must be an integer in [0, {len(self.levels) - 1}], got {k!r}")
+        return int(k)
+
+    def _solve_T(self, M: np.ndarray, rhs: np.ndarray, what: str, scale: np.ndarray | None = None) -> np.ndarray:
+        """Solve ``Mᵀ y = rhs`` (batched) raising ``ValueError`` if ``M`` is (numerically) singular.
+
+        ``scale`` (batched, default ``‖M‖₂``) is the magnitude against which the smallest singular value of
+        ``M`` is compared (:data:`SINGULAR_RCOND`).
+        """
         sv = np.linalg.svd(M, compute_uv=False)
-        bad = sv[..., -1] <= SINGULAR_RCOND * np.maximum(sv[..., 0], 1e-300)
+        ref = sv[..., 0] if scale is None else np.maximum(sv[..., 0], scale)
+        bad = sv[..., -1] <= SINGULAR_RCOND * np.maximum(ref, 1e-300)
         if np.any(bad):
             raise ValueError(
                 f"{self.name}: {what} is singular (smallest singular value {np.min(sv[..., -1]):.3g}); "
@@ -239,18 +258,19 @@ class Game(ABC):
             b = self.below_coords[k]
             G = JS[..., b, :]  # Jacobian of the stacked stationarity fields of all lower levels
             Gbb = G[..., :, b]
+            scale = np.linalg.norm(G, axis=(-2, -1))  # magnitude of the lower levels' field Jacobian rows
             for i in self.levels[k]:
                 o = np.arange(self.d)[self.slices[i]]
                 g = self.grad(i, x)
                 what = f"the response Jacobian of the levels below {self.players[i].name!r} (H22)"
-                v = self._solve_T(Gbb, g[..., b, None], what)[..., 0]  # v = Gbb⁻ᵀ ∇_b f_i
+                v = self._solve_T(Gbb, g[..., b, None], what, scale)[..., 0]  # v = Gbb⁻ᵀ ∇_b f_i
                 om[..., o] = g[..., o] - np.einsum("...ao,...a->...o", G[..., :, o], v)
                 if not with_jacobian and k == 0:
                     continue  # J_S rows of level k > 0 are needed by the levels above it (G below)
                 H = self.hessian(i, x)
                 M = self._third_terms(x, k, v)
                 rhs = H[..., b, :] - M[..., b, :]
-                w = self._solve_T(Gbb, rhs, what)
+                w = self._solve_T(Gbb, rhs, what, scale)
                 JS[..., o, :] = H[..., o, :] - M[..., o, :] - np.einsum("...ao,...ac->...oc", G[..., :, o], w)
         return om, (JS if with_jacobian else None)
 
@@ -309,18 +329,55 @@ class Game(ABC):
         b, a = self.below_coords[k], self.level_coords[k]
         return JS[..., b[:, None], b], JS[..., b[:, None], a]
 
+    def reduced_hessian(self, i: int, JS: np.ndarray) -> np.ndarray:
+        """Symmetric part of player i's reduced-cost Hessian from ``J_S`` (Def. 4, App. C).
+
+        With ``b`` the coordinates of the levels below player i, the Hessian of ``x_i ↦ f_i(x_{≤i}, ξ(x_{≤i}))``
+        at a point where the lower levels are stationary is the Schur complement
+        ``J_S[i,i] − J_S[i,b] J_S[b,b]⁻¹ J_S[b,i]`` (just ``J_S[i,i]`` for the bottom level). Batched over
+        the leading axes of ``JS``.
+        """
+        i = self.check_player(i)
+        o = np.arange(self.offsets[i], self.offsets[i + 1])
+        b = self.below_coords[self.level_of[i]]
+        S = JS[..., o[:, None], o]
+        if b.size:
+            S = S - JS[..., o[:, None], b] @ np.linalg.solve(JS[..., b[:, None], b], JS[..., b[:, None], o])
+        return (S + np.swapaxes(S, -1, -2)) / 2
+
     def response(self, x: np.ndarray, k: int = 0, iters: int = 100, tol: float = 1e-12) -> np.ndarray:
         """Joint action with levels ``≤ k`` fixed and the levels below at their local response.
 
         Newton's method on the lower levels' stationarity conditions ``ω_S[below] = 0`` started from
-        ``x`` (exact in one step for quadratic games). Raises ``ValueError`` if the lower levels'
-        own-Hessian blocks are not positive definite at the result (the response is then not a
-        best response) or if Newton's method does not converge.
+        ``x`` (exact in one step for quadratic games). Raises ``ValueError`` if some lower player's
+        reduced-cost Hessian (:meth:`reduced_hessian`) is not positive definite at the result (the
+        response is then not a best response) or if Newton's method does not converge.
         """
         x = self.check_x(x).copy()
+        k = self.check_level(k)
         b = self.below_coords[k]
         if b.size == 0:
             return x
+        for _ in range(iters):
+            om, JS = self.stackelberg_terms(x)
+            F = om[..., b]
+            if np.max(np.abs(F), initial=0.0) <= tol * max(1.0, np.max(np.abs(x), initial=0.0)):
+                break
+            step = np.linalg.solve(JS[..., b[:, None], b], F[..., None])[..., 0]
+            x[..., b] = x[..., b] - step
+            x = self.wrap(x)
+        else:
+            raise ValueError(f"{self.name}: the followers' response did not converge from {x}")
+        JS = self.jacobian_S(x)
+        for lv in range(k + 1, len(self.levels)):
+            for i in self.levels[lv]:
+                eig = np.linalg.eigvalsh(self.reduced_hessian(i, JS))
+                if np.any(eig <= 0):
+                    raise ValueError(
+                        f"{self.name}: {self.players[i].name!r}'s reduced Hessian is not positive definite at its "
+                        f"response (eigenvalues {eig.ravel().tolist()}); the response is not a best response"
+                    )
+        return x
         for _ in range(iters):
             om, JS = self.stackelberg_terms(x)
             F = om[..., b]

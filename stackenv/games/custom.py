@@ -178,15 +178,15 @@ class CustomGame(Game):
         return self._eval(("costs", None), x)
 
     def grad(self, i, x):
-        x = self.check_x(x)
+        i, x = self.check_player(i), self.check_x(x)
         return self._eval(("grad", i), x)
 
     def hessian(self, i, x):
-        x = self.check_x(x)
+        i, x = self.check_player(i), self.check_x(x)
         return self._eval(("hess", i), x).reshape(x.shape[:-1] + (self.d, self.d))
 
     def dhessian(self, i, x, u):
-        x = self.check_x(x)
+        i, x = self.check_player(i), self.check_x(x)
         u = np.asarray(u, float)
         T = self._eval(("third", i), x).reshape(x.shape[:-1] + (self.d,) * 3)
         return np.einsum("...abc,...c->...ab", T, u)

@@ -57,6 +57,8 @@ class Duopoly(Game):
     def __init__(self, A: float = 100.0, c=(5.0, 2.0), price_floor: bool = False):
         self.A = float(as_float_array(A, "A", ()))
         self.c = as_float_array(c, "c", (2,))
+        if not isinstance(price_floor, bool | np.bool_):
+            raise ValueError(f"duopoly: price_floor must be a boolean, got {price_floor!r}")
         self.price_floor = bool(price_floor)
         A, (c1, c2) = self.A, self.c
         if np.any(self.c < 0):
@@ -83,14 +85,14 @@ class Duopoly(Game):
 
     # ------------------------------------------------------------------ costs and derivatives
     def costs(self, x):
-        x = np.asarray(x, float)
+        x = self.check_x(x)
         price = self.A - x[..., 0] - x[..., 1]
         if self.price_floor:
             price = np.maximum(price, 0.0)
         return -(price[..., None] - self.c) * x
 
     def grad(self, i, x):
-        x = np.asarray(x, float)
+        i, x = self.check_player(i), self.check_x(x)
         q1, q2 = x[..., 0], x[..., 1]
         g = np.empty(x.shape)
         if i == 0:
@@ -104,20 +106,21 @@ class Duopoly(Game):
         return g
 
     def hessian(self, i, x):
-        x = np.asarray(x, float)
+        i, x = self.check_player(i), self.check_x(x)
         H = np.array([[2.0, 1.0], [1.0, 0.0]]) if i == 0 else np.array([[0.0, 1.0], [1.0, 2.0]])
         H = np.broadcast_to(H, x.shape[:-1] + (2, 2)).copy()
         H[self._saturated(x)] = 0.0
         return H
 
     def dhessian(self, i, x, u):
-        return np.zeros(np.asarray(x).shape[:-1] + (2, 2))
+        self.check_player(i)
+        return np.zeros(self.check_x(x).shape[:-1] + (2, 2))
 
     # fast paths for the learners (identical to the generic formulas; tested against them)
     def omega(self, x):
         if self.price_floor:
             return super().omega(x)
-        x = np.asarray(x, float)
+        x = self.check_x(x)
         q1, q2 = x[..., 0], x[..., 1]
         return np.stack([-(self.A - 2 * q1 - q2 - self.c[0]), -(self.A - q1 - 2 * q2 - self.c[1])], -1)
 
@@ -147,7 +150,7 @@ class Duopoly(Game):
         a one-dimensional convex cost is the constrained best response. With ``price_floor`` the generic
         Newton response is used.
         """
-        if self.price_floor or k >= 1:
+        if self.price_floor or self.check_level(k) >= 1:
             return super().response(x, k, iters, tol)
         x = self.check_x(x).copy()
         x[..., 1] = (self.A - x[..., 0] - self.c[1]) / 2

@@ -84,20 +84,20 @@ class Oligopoly(Game):
         return -(self.A - x.sum(-1, keepdims=True) - self.c) * x
 
     def grad(self, i, x):
-        x = self.check_x(x)
+        i, x = self.check_player(i), self.check_x(x)
         g = np.repeat(x[..., i : i + 1], self.d, axis=-1)  # ∂f_i/∂q_j = q_i (j ≠ i)
         g[..., i] += x.sum(-1) - self.A + self.c[i]
         return g
 
     def hessian(self, i, x):
-        x = self.check_x(x)
+        i, x = self.check_player(i), self.check_x(x)
         H = np.zeros(x.shape[:-1] + (self.d, self.d))
         H[..., i, :] += 1.0
         H[..., :, i] += 1.0
         return H
 
     def dhessian(self, i, x, u):
-        x = self.check_x(x)
+        i, x = self.check_player(i), self.check_x(x)
         return np.zeros(x.shape[:-1] + (self.d, self.d))
 
     def omega(self, x):
@@ -126,7 +126,7 @@ class Oligopoly(Game):
     def response(self, x, k: int = 0, iters: int = 100, tol: float = 1e-12):
         """Followers' Cournot–Nash response ``r_i(q_0) = (A − q_0 + C_F)/(N + 1) − c_i`` (closed form, ``k = 0``)."""
         x = self.check_x(x).copy()
-        if k >= 1:
+        if self.check_level(k) >= 1:
             return x
         x[..., 1:] = (self.A - x[..., :1] + self.follower_costs.sum()) / (self.N + 1) - self.follower_costs
         return x

@@ -103,15 +103,15 @@ class QuadraticBase(Game):
         return 0.5 * np.einsum("...a,iab,...b->...i", x, self.Q, x) + x @ self.q.T
 
     def grad(self, i, x):
-        x = self.check_x(x)
+        i, x = self.check_player(i), self.check_x(x)
         return x @ self.Q[i] + self.q[i]  # Q_i symmetric
 
     def hessian(self, i, x):
-        x = self.check_x(x)
+        i, x = self.check_player(i), self.check_x(x)
         return np.broadcast_to(self.Q[i], x.shape[:-1] + (self.d, self.d)).copy()
 
     def dhessian(self, i, x, u):
-        x = self.check_x(x)
+        i, x = self.check_player(i), self.check_x(x)
         return np.zeros(x.shape[:-1] + (self.d, self.d))
 
     # ------------------------------------------------------------------ fast affine fields

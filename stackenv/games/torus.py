@@ -57,27 +57,26 @@ class Torus(Game):
         return {"alpha": self.alpha.tolist(), "phi": self.phi.tolist()}
 
     def costs(self, x):
-        x = np.asarray(x, float)
+        x = self.check_x(x)
         coupling = np.cos(x[..., 0] - x[..., 1])[..., None]
         return -self.alpha * np.cos(x - self.phi) + coupling
 
     def grad(self, i, x):
-        x = np.asarray(x, float)
+        i, x = self.check_player(i), self.check_x(x)
         s = np.sin(x[..., 0] - x[..., 1])[..., None]
         g = -s * _E  # gradient of cos(θ_1 − θ_2), shared by both players
         g[..., i] += self.alpha[i] * np.sin(x[..., i] - self.phi[i])
         return g
 
     def hessian(self, i, x):
-        x = np.asarray(x, float)
+        i, x = self.check_player(i), self.check_x(x)
         c = np.cos(x[..., 0] - x[..., 1])[..., None, None]
         H = -c * np.outer(_E, _E)
         H[..., i, i] += self.alpha[i] * np.cos(x[..., i] - self.phi[i])
         return H
 
     def dhessian(self, i, x, u):
-        x = np.asarray(x, float)
-        u = np.asarray(u, float)
+        i, x, u = self.check_player(i), self.check_x(x), self.check_x(u)
         s = np.sin(x[..., 0] - x[..., 1])
         T = (s * (u @ _E))[..., None, None] * np.outer(_E, _E)
         T[..., i, i] += -self.alpha[i] * np.sin(x[..., i] - self.phi[i]) * u[..., i]
@@ -90,7 +89,7 @@ class Torus(Game):
         unique local minimiser is the global one; undefined (``ValueError``) where the amplitude vanishes.
         """
         x = self.check_x(x).copy()
-        if k >= 1:
+        if self.check_level(k) >= 1:
             return x
         z = self.alpha[1] * np.exp(1j * self.phi[1]) - np.exp(1j * x[..., 0])
         if np.any(np.abs(z) < 1e-12):

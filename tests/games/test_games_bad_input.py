@@ -68,16 +68,41 @@ def test_wrong_action_shapes_and_values(name):
         game.omega_S(x)
 
 
-@pytest.mark.parametrize("name", ["zero_sum", "quadratic", "oligopoly", "hierarchy"])
-def test_new_families_validate_every_entry_point(name):
+@pytest.mark.parametrize("name", list_games())
+def test_every_family_validates_every_entry_point(name):
     game = make(name)
     bad = np.zeros((2, game.d + 1))
+    nan = np.full((2, game.d), 0.5)
+    nan[1, 0] = np.nan
     for fn in (game.costs, game.omega, game.jacobian, game.omega_S, game.jacobian_S):
         with pytest.raises(ValueError, match="joint action must have shape"):
             fn(bad)
+        with pytest.raises(ValueError, match="non-finite"):
+            fn(nan)
     for fn in (game.grad, game.hessian):
         with pytest.raises(ValueError, match="joint action must have shape"):
             fn(0, bad)
+        with pytest.raises(ValueError, match="player index"):
+            fn(game.n, np.zeros(game.d))
+    with pytest.raises(ValueError, match="level index"):
+        game.response(np.zeros(game.d), k=len(game.levels))
+
+
+def test_nearly_singular_scalar_H22_is_caught():
+    """A 1×1 H22 that is tiny next to H21 is singular for the implicit map (not only an exact zero)."""
+    game = make("torus")
+    theta2 = np.pi / 8 + 1.2
+    theta1 = theta2 + np.arccos(1.3 * np.cos(1.2))  # on the curve H22 = 1.3 cos(θ2 − φ2) − cos(θ1 − θ2) = 0
+    x = np.array([theta1, theta2])
+    assert abs(game.hessian(1, x)[1, 1]) < 1e-12 < abs(game.hessian(1, x)[1, 0])
+    with pytest.raises(ValueError, match="singular"):
+        game.omega_S(x)
+    game.omega_S(x + np.array([0.0, 0.05]))  # away from the curve it is defined
+
+
+def test_non_boolean_price_floor_is_rejected():
+    with pytest.raises(ValueError, match="price_floor"):
+        make("duopoly", price_floor="no")
 
 
 def test_singular_H22_where_omega_S_is_needed():
