@@ -27,3 +27,26 @@ def test_torus_response_is_the_global_minimum():
         x = game.response(np.array([t1, 0.0]))
         brute = grid[np.argmin(game.costs(np.stack([np.full_like(grid, t1), grid], -1))[:, 1])]
         assert abs(game.displacement(np.array([0.0, x[1]]), np.array([0.0, brute]))[1]) < 1e-3
+
+
+def _chain(a, e, c=1.0):
+    """A 3-level quadratic chain whose middle player's own block of J_S and reduced Hessian differ in sign."""
+    Q0 = [[2, 1, 0], [1, 0, 0], [0, 0, 0]]
+    Q1 = [[0, 1, 0], [1, a, 0], [0, 0, e]]
+    Q2 = [[0, 0, 1], [0, 0, -c], [1, -c, 1]]
+    q = [[0.3, 0, 0], [0, 0.2, 0], [0, 0, 0.1]]
+    return make("quadratic", dims=[1, 1, 1], Q=[Q0, Q1, Q2], q=q, levels=[[0], [1], [2]])
+
+
+def test_response_judges_middle_levels_by_their_reduced_hessian():
+    x = np.array([0.5, 0.1, -0.2])
+    # independent: the middle player's reduced cost x1 ↦ f1(x0, x1, r2(x0, x1)) with r2 = c x1 − x0 − 0.1 has
+    # second derivative a + e c² (f1's x2-curvature e enters through r2): a=1, e=−3 → −2 (a maximum)
+    with pytest.raises(ValueError, match="reduced Hessian is not positive definite"):
+        _chain(1.0, -3.0).response(x, k=0)
+    # a=−0.5, e=3 → +2.5 (a minimum) although the middle player's own block J_S[1,1] = a < 0
+    game = _chain(-0.5, 3.0)
+    assert game.jacobian_S(x)[1, 1] < 0
+    r = game.response(x, k=0)
+    np.testing.assert_allclose(game.omega_S(r)[1:], 0.0, atol=1e-12)
+    np.testing.assert_allclose(game.reduced_hessian(1, game.jacobian_S(r)), [[2.5]])
