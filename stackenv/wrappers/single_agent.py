@@ -152,7 +152,15 @@ class SingleAgentEnv(gymnasium.Env):
             if a.size != d:
                 raise ValueError(f"learner for {name!r} returned an action of shape {a.shape}, expected (1, {d})")
             return a.reshape(d)
-        return opp(obs)
+        a = opp(obs)
+        try:
+            arr = np.asarray(a, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"policy for {name!r} returned {a!r}, not a numeric action") from None
+        d = self.env.action_space(name).shape[0]
+        if arr.size != d:
+            raise ValueError(f"policy for {name!r} returned an action of shape {arr.shape}, expected ({d},)")
+        return arr.reshape(d)
 
     def _feedback(self, name: str) -> Any:
         return self._base.feedback_obs(name) if self._aec else self._obs[name]

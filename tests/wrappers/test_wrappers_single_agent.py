@@ -155,3 +155,16 @@ def test_ppo_trains_on_leader_role():
     assert env.action_space.contains(action.astype(F32))
     _, reward, *_ = env.step(action)
     assert np.isfinite(reward)
+
+
+def test_policy_returning_a_wrong_shape_is_a_clear_error():
+    import numpy as np
+    import pytest
+
+    from stackenv.envs import duopoly_v0
+    from stackenv.wrappers import SingleAgentEnv
+
+    env = SingleAgentEnv(duopoly_v0.parallel_env(), agent="leader", opponents={"follower": lambda obs: np.zeros(3)})
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"policy for 'follower' returned an action of shape \(3,\)"):
+        env.step(np.array([1.0], np.float32))
