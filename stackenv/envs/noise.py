@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
 
 NoiseKind = Literal["gaussian", "student_t"]
 NOISE_KINDS: tuple[str, ...] = ("gaussian", "student_t")
@@ -96,6 +97,81 @@ def agent_rng(seed: int, agent_index: int) -> np.random.Generator:
     return np.random.default_rng([check_seed(seed), 1 + int(agent_index)])
 
 
+# ---------------------------------------------------------------------- many generators at once
+# numpy's SeedSequence (O'Neill's seed_seq hash; numpy/random/bit_generator.pyx), vectorised over seeds.
+_M32 = 0xFFFFFFFF
+_INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
+_MIX_L, _MIX_R = 0xCA01F9DD, 0x4973F715
+_POOL = 4
+
+
+def _seed_sequence_states(words: np.ndarray) -> np.ndarray:
+    """``SeedSequence(row).generate_state(4, uint64)`` for every row of ``words`` ``(B, L)`` uint32, L ≤ 4."""
+    B, L = words.shape
+    u32 = np.uint32
+    hc = _INIT_A
+
+    def hashmix(v: np.ndarray) -> np.ndarray:
+        nonlocal hc
+        v = v ^ u32(hc)
+        hc = (hc * _MULT_A) & _M32
+        v = v * u32(hc)
+        return v ^ (v >> u32(16))
+
+    zero = np.zeros(B, u32)
+    pool = [hashmix(words[:, i] if i < L else zero) for i in range(_POOL)]
+    for src in range(_POOL):
+        for dst in range(_POOL):
+            if src != dst:
+                r = u32(_MIX_L) * pool[dst] - u32(_MIX_R) * hashmix(pool[src])
+                pool[dst] = r ^ (r >> u32(16))
+    hb = _INIT_B
+    out = np.empty((B, 8), u32)
+    for k in range(8):
+        v = pool[k % _POOL] ^ u32(hb)
+        hb = (hb * _MULT_B) & _M32
+        v = v * u32(hb)
+        out[:, k] = v ^ (v >> u32(16))
+    return out.astype("<u4").view("<u8").astype(np.uint64)
+
+
+class _PresetSeedSequence(ISeedSequence):
+    """A seed sequence whose PCG64 state words were computed in a batch (:func:`stream_rngs`)."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: np.ndarray):
+        self.state = state
+
+    def generate_state(self, n_words: int, dtype=np.uint32) -> np.ndarray:
+        if n_words != 4 or np.dtype(dtype) != np.uint64:  # only PCG64's request is precomputed
+            raise ValueError("a preset seed sequence only serves PCG64 (4 uint64 words)")
+        return self.state
+
+
+def default_rngs(entropy: Sequence[Sequence[int]]) -> list[np.random.Generator]:
+    """``[np.random.default_rng(list(row)) for row in entropy]``: the same generators, built ~10x faster.
+
+    ``default_rng`` spends most of its ~9 µs hashing the seed in ``SeedSequence``; here the hash runs once over
+    all rows in numpy (rows of one length ≤ 4, entries in ``[0, 2**32)``; other rows take numpy's own path).
+    A test checks the streams against ``default_rng`` draw for draw.
+    """
+    rows = [[int(v) for v in row] for row in entropy]
+    if not rows:
+        return []
+    width = len(rows[0])
+    if not 1 <= width <= _POOL or any(len(r) != width or min(r) < 0 or max(r) > _M32 for r in rows):
+        return [np.random.default_rng(r) for r in rows]
+    states = _seed_sequence_states(np.array(rows, dtype=np.uint32))
+    Gen, PCG64 = np.random.Generator, np.random.PCG64
+    return [Gen(PCG64(_PresetSeedSequence(st))) for st in states]
+
+
+def stream_rngs(seeds: Sequence[int], word: int) -> list[np.random.Generator]:
+    """``[np.random.default_rng([seed, word]) for seed in seeds]`` via :func:`default_rngs`."""
+    return default_rngs([(check_seed(s), int(word)) for s in seeds])
+
+
 class NoiseStream:
     """Per-step noise for ``B`` copies × ``n`` agents, buffered in chunks.
 
@@ -137,13 +213,16 @@ class NoiseStream:
             for i in range(len(self.sizes))
             if self.sizes[i] > 0 and self.std[i] > 0
         ]
-        self._gens = [[agent_rng(s, i) for i, _, _ in self._draws] for s in self.seeds]
+        S = len(self._draws)  # agent_rng(seed, i) for every (copy, drawing agent), in one batch
+        flat = default_rngs([(s, 1 + i) for s in self.seeds for i, _, _ in self._draws])
+        self._gens = [flat[b * S : (b + 1) * S] for b in range(self.B)]
         if chunk is None:
             chunk = max(1, min(_MAX_CHUNK, _BUFFER_FLOATS // max(1, self.B * self.K)))
         self.chunk = int(chunk)
         if self.chunk < 1:
             raise ValueError(f"chunk must be >= 1, got {chunk!r}")
         self._buf = np.zeros((self.chunk, self.B, self.K))
+        self._scratch: list[np.ndarray] | None = None
         self._rows: list[list[float]] | None = None
         self._t = self.chunk  # forces a refill on first use
 
@@ -154,11 +233,19 @@ class NoiseStream:
 
     def _refill(self) -> None:
         buf = self._buf
-        for b, gens in enumerate(self._gens):
-            for (i, cols, scale), gen in zip(self._draws, gens):
-                shape = (self.chunk, self.sizes[i])
-                z = gen.standard_t(self.df, shape) if self.noise == "student_t" else gen.standard_normal(shape)
-                np.multiply(z, scale, out=buf[:, b, cols])
+        if self.noise == "gaussian":
+            # each stream fills its own contiguous scratch rows in place; one scaled transpose per agent
+            if self._scratch is None:
+                self._scratch = [np.empty((self.B, self.chunk, self.sizes[i])) for i, _, _ in self._draws]
+            for j, ((_, cols, scale), z) in enumerate(zip(self._draws, self._scratch)):
+                for b, gens in enumerate(self._gens):
+                    gens[j].standard_normal(out=z[b])
+                np.multiply(z.transpose(1, 0, 2), scale, out=buf[:, :, cols])
+        else:
+            for b, gens in enumerate(self._gens):
+                for (i, cols, scale), gen in zip(self._draws, gens):
+                    z = gen.standard_t(self.df, (self.chunk, self.sizes[i]))
+                    np.multiply(z, scale, out=buf[:, b, cols])
         self._rows = None
         self._t = 0
 

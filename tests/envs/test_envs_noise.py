@@ -1,11 +1,11 @@
-"""Noise streams: chunk-size invariance, per-(copy, agent) independence, scaling, Student-t."""
+"""Noise streams: chunk-size invariance, per-(copy, agent) independence, scaling, Student-t; batched seeding."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from stackenv.envs.noise import NoiseStream, agent_rng, parse_noise_std
+from stackenv.envs.noise import NoiseStream, agent_rng, default_rngs, parse_noise_std, stream_rngs
 
 
 @pytest.mark.parametrize("noise", ["gaussian", "student_t"])
@@ -60,3 +60,31 @@ def test_parse_noise_std_forms():
     for bad in (np.nan, -0.1, "big", [1.0, 2.0, 3.0]):
         with pytest.raises(ValueError, match="noise_std"):
             parse_noise_std(bad, agents)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [(s, w) for s in (0, 1, 2, 7, 12345, 2**31, 2**32 - 1) for w in (0, 1, 2, 999)],
+        [(s, 0x5EED, i) for s in (0, 42) for i in range(5)],
+        [(3,), (0,), (2**32 - 1,)],
+        [(1, 2, 3, 4)],
+        [(2**32, 1), (2**40, 0)],  # beyond 32 bits: numpy's own path
+        [(5, 1), (5, 1, 2)],  # mixed lengths: numpy's own path
+    ],
+)
+def test_default_rngs_are_numpys_generators(rows):
+    """The batched SeedSequence hash gives numpy's streams, draw for draw (normals and uniforms)."""
+    for row, gen in zip(rows, default_rngs(rows), strict=True):
+        ref = np.random.default_rng(list(row))
+        np.testing.assert_array_equal(gen.standard_normal(7), ref.standard_normal(7))
+        np.testing.assert_array_equal(gen.random(3), ref.random(3))
+        assert gen.bit_generator.state == ref.bit_generator.state
+
+
+def test_stream_rngs_match_init_and_agent_rngs():
+    seeds = [0, 3, 2**32 + 5]
+    for s, gen in zip(seeds, stream_rngs(seeds, 2)):
+        np.testing.assert_array_equal(gen.standard_normal(4), agent_rng(s, 1).standard_normal(4))
+    with pytest.raises(ValueError, match="non-negative"):
+        stream_rngs([1, -1], 0)
