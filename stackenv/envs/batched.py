@@ -8,12 +8,15 @@ the observations equal the PettingZoo ones after ``.astype(float32)``, bit for b
 Conventions (following Gymnasium's vector envs where they fit):
     - ``reset(seed, options={"x0": x0})``: ``seed`` an int (copy b gets ``seed + b``) or a sequence of B
       ints; ``x0`` of shape ``(B, d)`` or ``(d,)``. ``reset()`` without a seed continues the streams.
-    - ``step({agent: a})`` with ``a`` of shape ``(B, d_i)`` (``(B,)`` when ``d_i == 1``) returns
+    - ``step({agent: a})`` with ``a`` of shape ``(B, d_i)`` (``(B,)`` when ``d_i == 1``) — or ``step(x)`` with
+      the joint action ``x`` of shape ``(B, d)`` (agents' blocks at ``game.slices``; what ``agents.play``
+      passes, sparing a dict of N views for N-player games) — returns
       ``obs, rewards, terminations, truncations, infos`` with ``obs[agent]`` ``(B, d_i)`` / ``(B, d)`` / dict
       of ``(B, ...)`` arrays (``reward`` mode: one read-only ``(B, d)`` array shared by every agent),
-      ``rewards[agent]`` ``(B,)`` and flags ``(B,)`` bool (one flag per copy,
-      shared by every agent since agents end together).
-    - ``infos[agent]["out_of_bounds"]`` ``(B,)`` bool; when a copy terminates, ``infos[agent]
+      ``rewards[agent]`` ``(B,)`` and flags ``(B,)`` bool (one flag per copy; one read-only array
+      shared by every agent, since agents end together).
+    - ``infos[agent]["out_of_bounds"]`` ``(B,)`` bool (read-only; one shared info dict when no action was
+      out of bounds and no copy terminated); when a copy terminates, ``infos[agent]
       ["termination_reason"]`` is a ``(B,)`` object array with the reason ("" for other copies).
     - No autoreset: a copy that terminated or was truncated is *frozen* — its joint action and
       observations stay, its rewards are 0, its flags stay true and its actions are ignored —
@@ -31,8 +34,14 @@ from gymnasium import spaces
 from stackenv.envs.actions import action_spaces, check_batch_action
 from stackenv.envs.common import feedback_spaces, fresh_seed
 from stackenv.envs.engine import Engine, Outcome, check_max_steps
-from stackenv.envs.noise import check_seed, init_rng
+from stackenv.envs.noise import check_seed, stream_rngs
 from stackenv.games.base import Game
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    """``a`` made read-only (shared by every agent's entry of a returned dict)."""
+    a.flags.writeable = False
+    return a
 
 
 def _batch_space(space: spaces.Space, B: int, dtype) -> spaces.Space:
@@ -54,6 +63,8 @@ class BatchedStackelbergEnv:
 
     Attributes:
         x: current joint actions ``(B, d)`` float64. ``t``: steps taken. ``done``: ``(B,)`` frozen copies.
+        feedback_rows: the current noisy feedback ``(B, K)`` in ``dtype``, agent by agent as laid out by
+            ``engine.layout`` (``None`` in reward mode): every agent's observation is a view of it.
         seeds: the ``B`` copy seeds of the current streams.
     """
 
@@ -88,6 +99,16 @@ class BatchedStackelbergEnv:
         B = self.num_envs
         self.action_spaces = {a: _batch_space(s, B, np.float64) for a, s in self.single_action_spaces.items()}
         self.observation_spaces = {a: _batch_space(s, B, self.dtype) for a, s in self.single_observation_spaces.items()}
+        self._agent_set = frozenset(self.possible_agents)
+        sizes = self.engine.layout.sizes
+        self._uniform_k = feedback in ("gradient", "hierarchical") and len(set(sizes)) == 1
+        # fast-path action slots: (agent, slice into x, expected shape) and a conservative common box
+        self._slots = [(a, game.slices[i], (B, game.dims[i])) for i, a in enumerate(self.possible_agents)]
+        self._box_lo, self._box_hi = float(np.max(game.low)), float(np.min(game.high))
+        self._no_flags = _frozen(np.zeros(B, bool))
+        self._live = _frozen(np.ones(B, bool))
+        self._all_live = False
+        self._all_truncated = _frozen(np.ones(B, bool))
         self.seeds: list[int] | None = None
         self._init_rngs: list[np.random.Generator] | None = None
         self._noise = None
@@ -95,6 +116,7 @@ class BatchedStackelbergEnv:
         self.t = 0
         self.done = np.ones(B, bool)
         self._obs: dict[str, Any] | None = None
+        self.feedback_rows: np.ndarray | None = None
 
     def observation_space(self, agent: str) -> spaces.Space:
         """Batched observation space of ``agent`` (leading axis B)."""
@@ -118,19 +140,22 @@ class BatchedStackelbergEnv:
         return [check_seed(s) for s in seeds]
 
     def _observations(self, rows: np.ndarray | None, x: np.ndarray) -> dict[str, Any]:
-        lay = self.engine.layout
+        """Per-agent views of the feedback rows ``(B, K)`` (in the env's dtype), or the joint action (reward)."""
         if self.feedback == "reward":
             xo = x.astype(self.dtype)
             xo.flags.writeable = False  # one public joint action, shared (read-only) by every agent
             return dict.fromkeys(self.possible_agents, xo)
-        r = rows.astype(self.dtype)
-        B = r.shape[0]
+        B = rows.shape[0]
+        lay = self.engine.layout
+        if self._uniform_k:  # every agent k values: iterating a (n, B, k) view yields the n blocks in C
+            n = len(self.possible_agents)
+            return dict(zip(self.possible_agents, rows.reshape(B, n, -1).transpose(1, 0, 2)))
         obs: dict[str, Any] = {}
         for a, blocks in zip(self.possible_agents, lay.blocks):
             if self.feedback == "second_order":
-                obs[a] = {b.key: r[:, b.start : b.stop].reshape(B, *b.shape) for b in blocks}
+                obs[a] = {b.key: rows[:, b.start : b.stop].reshape(B, *b.shape) for b in blocks}
             else:
-                obs[a] = r[:, blocks[0].start : blocks[0].stop]
+                obs[a] = rows[:, blocks[0].start : blocks[0].stop]
         return obs
 
     # ------------------------------------------------------------------ API
@@ -138,7 +163,7 @@ class BatchedStackelbergEnv:
         """Reset every copy; returns ``(obs, infos)`` at the initial joint actions."""
         if seed is not None or self._init_rngs is None:
             self.seeds = self._seeds(seed)
-            self._init_rngs = [init_rng(s) for s in self.seeds]
+            self._init_rngs = stream_rngs(self.seeds, 0)  # init_rng(seed) for every copy
             self._noise = self.engine.noise_stream(self.seeds)
         x0 = None
         if options is not None:
@@ -150,11 +175,13 @@ class BatchedStackelbergEnv:
             rows = None
         else:
             rows = self.engine.outcome(x, None if self._noise is None else self._noise.next()).rows
+            rows = rows.astype(self.dtype, copy=False)  # a fresh array: no copy for float64
+        self.feedback_rows = rows
         self.x = x
         self.t = 0
         self.done = np.zeros(self.num_envs, bool)
-        self._terminated = np.zeros(self.num_envs, bool)
-        self._truncated = np.zeros(self.num_envs, bool)
+        self._all_live = True
+        self._terminated = self._truncated = self._no_flags
         self._obs = self._observations(rows, x)
         B = self.num_envs
         return self._obs, {a: {"out_of_bounds": np.zeros(B, bool)} for a in self.possible_agents}
@@ -163,27 +190,34 @@ class BatchedStackelbergEnv:
         """One joint step of every live copy; see the module docstring for shapes."""
         if self._obs is None:
             raise RuntimeError("step() called before reset()")
-        if not isinstance(actions, Mapping):
-            raise ValueError(f"actions must be a dict {{agent: (B, d_i) array}}, got {type(actions).__name__}")
-        missing = [a for a in self.possible_agents if a not in actions]
-        unknown = [a for a in actions if a not in self.possible_agents]
-        if missing or unknown:
+        if isinstance(actions, np.ndarray):  # the joint action (B, d)
+            if actions.shape != (self.num_envs, self.game.d):
+                raise ValueError(
+                    f"a joint action must have shape ({self.num_envs}, {self.game.d}), got {actions.shape}"
+                )
+        elif not isinstance(actions, Mapping):
+            raise ValueError(
+                f"actions must be a dict {{agent: (B, d_i) array}} or a (B, d) array, got {type(actions).__name__}"
+            )
+        elif actions.keys() != self._agent_set:
+            missing = [a for a in self.possible_agents if a not in actions]
+            unknown = [a for a in actions if a not in self._agent_set]
             raise ValueError(
                 f"actions must name every agent exactly once; missing {missing}, unknown {unknown}; "
                 f"agents are {self.possible_agents}"
             )
         B, g = self.num_envs, self.game
-        active = ~self.done
-        x = np.empty((B, g.d))
-        oob = {}
-        for i, a in enumerate(self.possible_agents):
-            xi, oob[a] = check_batch_action(g, self._boxes, i, actions[a], B, active)
-            x[:, g.slices[i]] = xi
+        all_active = self._all_live
+        active = self._live if all_active else ~self.done
+        x, oob = self._joint_action(actions, active, all_active)
         noise = None if self._noise is None else self._noise.next()
         self.t += 1
-        all_active = bool(active.all())
         if all_active:
             out = self.engine.outcome(x, noise)
+            idx = None
+            self.x = x
+            rew = out.rewards.astype(self.dtype, copy=False)  # fresh arrays: no copies for float64
+            rows = None if out.rows is None else out.rows.astype(self.dtype, copy=False)
         else:
             idx = np.flatnonzero(active)
             if idx.size:
@@ -194,58 +228,88 @@ class BatchedStackelbergEnv:
                 out = Outcome(
                     none, None if self.feedback == "reward" else np.zeros((0, K)), none, np.zeros(0, bool), None
                 )
-        rewards = np.zeros((B, g.n))
-        terminated = self._terminated.copy()
-        truncated = self._truncated.copy()
-        reasons = None
-        if all_active:
-            idx = np.arange(B)
-            self.x = x
-            rewards[:] = out.rewards
-            new_obs = self._observations(out.rows, x)
-        else:
             self.x = self.x.copy()
             self.x[idx] = x[idx]
+            rewards = np.zeros((B, g.n))
             rewards[idx] = out.rewards
-            new_obs = self._merge(self._observations(out.rows, x[idx]), idx)
-        if out.bad.any():
-            terminated[idx[out.bad]] = True
+            rew = rewards.astype(self.dtype)
+            rows = None
+            if out.rows is not None:  # frozen copies keep their last rows
+                rows = self.feedback_rows.copy()
+                rows[idx] = out.rows
+        terminated, truncated, reasons = self._terminated, self._truncated, None
+        if out.reasons is not None:  # some copy diverged or its feedback is undefined
+            bad = np.flatnonzero(out.bad)
+            rows_bad = bad if idx is None else idx[bad]
+            terminated = terminated.copy()
+            terminated[rows_bad] = True
             reasons = np.full(B, "", dtype=object)
-            reasons[idx[out.bad]] = [out.reasons[b] for b in np.flatnonzero(out.bad)]
+            reasons[rows_bad] = [out.reasons[b] for b in bad]
         if self.max_steps is not None and self.t >= self.max_steps:
-            truncated[idx] = True
-        self._terminated, self._truncated = terminated, truncated
-        self.done = terminated | truncated
-        self._obs = new_obs
-        rew = rewards.astype(self.dtype)
-        infos = {}
-        for a in self.possible_agents:
-            info = {"out_of_bounds": oob[a] & active}
-            if reasons is not None:
-                info["termination_reason"] = reasons
-            infos[a] = info
+            if all_active:
+                truncated = self._all_truncated
+            else:
+                truncated = truncated.copy()
+                truncated[idx] = True
+        if terminated is not self._terminated or truncated is not self._truncated:
+            self._terminated, self._truncated = _frozen(terminated), _frozen(truncated)
+            self.done = terminated | truncated
+            self._all_live = not self.done.any()
+        self.feedback_rows = rows
+        self._obs = new_obs = self._observations(rows, self.x)
+        agents = self.possible_agents
+        if oob is None and reasons is None:  # nothing out of bounds or terminated: one shared info
+            infos = dict.fromkeys(agents, {"out_of_bounds": self._no_flags})
+        else:
+            infos = {}
+            for a in agents:
+                info = {"out_of_bounds": self._no_flags if oob is None else oob[a] & active}
+                if reasons is not None:
+                    info["termination_reason"] = reasons
+                infos[a] = info
         return (
             new_obs,
-            {a: rew[:, i] for i, a in enumerate(self.possible_agents)},
-            {a: terminated.copy() for a in self.possible_agents},
-            {a: truncated.copy() for a in self.possible_agents},
+            dict(zip(agents, rew.T)),  # rew[:, i] for agent i
+            dict.fromkeys(agents, self._terminated),
+            dict.fromkeys(agents, self._truncated),
             infos,
         )
 
-    def _merge(self, part: dict[str, Any], idx: np.ndarray) -> dict[str, Any]:
-        """Previous observations with the rows of live copies ``idx`` replaced."""
-        out: dict[str, Any] = {}
-        for a, new in part.items():
-            old = self._obs[a]
-            if isinstance(new, dict):
-                merged = {k: v.copy() for k, v in old.items()}
-                for k, v in new.items():
-                    merged[k][idx] = v
+    def _joint_action(
+        self, actions: Mapping[str, Any] | np.ndarray, active: np.ndarray, all_active: bool
+    ) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
+        """The validated, projected joint action ``(B, d)`` and per-agent out-of-bounds flags (``None``: none).
+
+        Fast path: every copy live, float arrays of the exact shape, all inside the domain (checked against
+        the box common to every coordinate, then exactly). Anything else goes through
+        :func:`~stackenv.envs.actions.check_batch_action` agent by agent.
+        """
+        B, g = self.num_envs, self.game
+        if isinstance(actions, np.ndarray):
+            if all_active and actions.dtype.char in "fd":
+                x = actions.astype(float)  # a copy: the env owns its state
+                if x.min() >= self._box_lo and x.max() <= self._box_hi:
+                    return x, None
+                if ((x >= g.low) & (x <= g.high)).all():
+                    return x, None
+            actions = {a: actions[:, sl] for a, sl, _ in self._slots}
+        x = np.empty((B, g.d))
+        if all_active:
+            for a, sl, shape in self._slots:
+                arr = actions[a]
+                if type(arr) is not np.ndarray or arr.dtype.char not in "fd" or arr.shape != shape:
+                    break
+                x[:, sl] = arr
             else:
-                merged = old.copy()
-                merged[idx] = new
-            out[a] = merged
-        return out
+                if x.min() >= self._box_lo and x.max() <= self._box_hi:
+                    return x, None
+                if ((x >= g.low) & (x <= g.high)).all():
+                    return x, None
+        oob = {}
+        for i, a in enumerate(self.possible_agents):
+            xi, oob[a] = check_batch_action(g, self._boxes, i, actions[a], B, active)
+            x[:, g.slices[i]] = xi
+        return x, oob
 
     def close(self) -> None:
         pass

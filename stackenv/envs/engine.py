@@ -233,6 +233,11 @@ class AffineKernel:
         exec(compile(self.source, f"<affine kernel for {game.name}>", "exec"), namespace)  # noqa: S102
         self.fn = namespace["_affine"]
         self._verify(generic)
+        # |cost| over the whole (bounded) domain, from the expansion; below F32_MAX costs never diverge
+        r = (game.high - game.low) / 2
+        quad = np.einsum("ijk,j,k->i", np.abs(H), r, r) / 2
+        bound = np.abs(costs_c) + np.abs(G) @ r + quad
+        self.costs_in_range = bool(np.all(np.isfinite(bound)) and np.max(bound, initial=0.0) < F32_MAX / 4)
 
     @staticmethod
     def _row_jacobian(game: Game, layout: FeedbackLayout, cb: np.ndarray, H: np.ndarray) -> np.ndarray:
@@ -307,6 +312,11 @@ def sanitize(v: np.ndarray) -> np.ndarray:
     np.nan_to_num(v, copy=False, nan=0.0, posinf=F32_MAX, neginf=-F32_MAX)
     np.clip(v, -F32_MAX, F32_MAX, out=v)
     return v
+
+
+def _all_in_range(v: np.ndarray) -> bool:
+    """Whether every value is finite and within ±F32_MAX (NaN fails both comparisons)."""
+    return v.size == 0 or bool(v.min() >= -F32_MAX and v.max() <= F32_MAX)
 
 
 def _in_range(v: np.ndarray) -> np.ndarray:
@@ -449,17 +459,27 @@ class Engine:
 
     def outcome(self, x: np.ndarray, noise: np.ndarray | None) -> Outcome:
         """Costs, noisy feedback and rewards at joint actions ``x`` ``(B, d)``; flags divergence."""
-        costs, rows, reasons = self.kernel.evaluate(x)
         with np.errstate(all="ignore"):
+            kernel = self.kernel
+            costs_ok = False
+            if isinstance(kernel, AffineKernel):  # never undefined; skips its own errstate
+                costs, rows = kernel.batch(x)
+                reasons = None
+                costs_ok = kernel.costs_in_range
+            else:
+                costs, rows, reasons = kernel.evaluate(x)
             if self.feedback == "reward":
                 rewards = rows if noise is None else rows + noise
                 rows = None
-                ok = _in_range(rewards) & _in_range(costs)
+                fb = rewards
             else:
                 rewards = -costs
                 if noise is not None:
                     rows = rows + noise
-                ok = _in_range(rows) & _in_range(costs)
+                fb = rows
+            if reasons is None and _all_in_range(fb) and (costs_ok or _all_in_range(costs)):  # the usual case
+                return Outcome(costs, rows, rewards, np.zeros(x.shape[0], bool), None)
+            ok = _in_range(fb) & _in_range(costs)
         bad = ~ok
         if bad.any():
             reasons = list(reasons) if reasons is not None else [None] * x.shape[0]

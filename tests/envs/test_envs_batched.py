@@ -166,3 +166,43 @@ def test_large_batch_oligopoly_fast_path():
     obs, rew, term, *_ = env.step(acts)
     assert obs["leader"].shape == (64, 1) and not term["leader"].any()
     np.testing.assert_allclose(obs["leader"].std(), 0.1, rtol=0.5)
+
+
+@pytest.mark.parametrize("feedback", ["gradient", "hierarchical", "second_order", "reward"])
+def test_joint_action_array_equals_action_dict(feedback):
+    """``step(x)`` with the (B, d) joint action is ``step({agent: x[:, slice]})``, out-of-bounds flags included."""
+    g = env_module("duopoly_v0").parallel_env().game
+    envs = [BatchedStackelbergEnv(g, num_envs=5, feedback=feedback, noise_std=0.7) for _ in range(2)]
+    for env in envs:
+        env.reset(seed=3)
+    rng = np.random.default_rng(4)
+    for _ in range(6):
+        x = rng.uniform(-20.0, 120.0, size=(5, g.d))  # some outside [0, 100]
+        by_dict = envs[0].step({a: x[:, g.slices[i]] for i, a in enumerate(g.agents)})
+        by_array = envs[1].step(x)
+        np.testing.assert_array_equal(envs[0].x, envs[1].x)
+        for a in g.agents:
+            o1, o2 = by_dict[0][a], by_array[0][a]
+            for key in o1 if isinstance(o1, dict) else [None]:
+                np.testing.assert_array_equal(o1 if key is None else o1[key], o2 if key is None else o2[key])
+            np.testing.assert_array_equal(by_dict[1][a], by_array[1][a])
+            np.testing.assert_array_equal(by_dict[4][a]["out_of_bounds"], by_array[4][a]["out_of_bounds"])
+    with pytest.raises(ValueError, match="joint action must have shape"):
+        envs[1].step(np.zeros((4, g.d)))
+    bad = np.full((5, g.d), 30.0)
+    bad[1, 0] = np.inf
+    with pytest.raises(ValueError, match="not finite"):
+        envs[1].step(bad)
+
+
+def test_step_outputs_are_shared_views():
+    """Flags are one read-only array for every agent; observations are views of ``feedback_rows``."""
+    g = env_module("duopoly_v0").parallel_env().game
+    env = BatchedStackelbergEnv(g, num_envs=4, feedback="gradient", noise_std=1.0)
+    env.reset(seed=0)
+    obs, _, term, trunc, infos = env.step(np.full((4, g.d), 30.0))
+    assert term["leader"] is term["follower"] and not term["leader"].flags.writeable
+    assert not infos["leader"]["out_of_bounds"].flags.writeable
+    for i, a in enumerate(g.agents):
+        assert np.shares_memory(obs[a], env.feedback_rows)
+        np.testing.assert_array_equal(obs[a], env.feedback_rows[:, g.slices[i]])
