@@ -29,6 +29,7 @@ only in ``reward`` mode) come with every mode.
 
 from __future__ import annotations
 
+import math
 import warnings
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Literal
@@ -203,7 +204,7 @@ class Learner(ABC):
         if self.periodic:
             width = self.high - self.low
             return self.low + np.mod(x - self.low, width)
-        return np.clip(x, self.low, self.high)
+        return np.asarray(x).clip(self.low, self.high)  # the method skips np.clip's dispatch layer
 
     # ------------------------------------------------------------------ the loop's interface
     def reset(self, x0: Any, rng: np.random.Generator | None = None, obs: Any = None) -> None:
@@ -263,10 +264,10 @@ class Learner(ABC):
         new = np.asarray(self._step(obs, reward, int(k)), dtype=float)
         if new.shape != self.x.shape:
             raise ValueError(f"{self.name} on {self.agent!r}: step returned shape {new.shape}, expected {self.x.shape}")
-        finite = np.isfinite(new).all(axis=-1)
-        if self._all_active and finite.all():  # fast path: every run going and finite
+        if self._all_active and math.isfinite(new.sum()):  # fast path: every run going, every value finite
             self.x = self.project(new)
             return
+        finite = np.isfinite(new).all(axis=-1)
         bad = self.active & ~finite
         for b in np.flatnonzero(bad):
             self.stop_reason[b] = f"{self.agent}: non-finite iterate at step {k} ({self.name})"
@@ -284,6 +285,14 @@ class Learner(ABC):
         self.active &= ~mask
         self._all_active = bool(self.active.all())
 
+    @classmethod
+    def fuse(cls, members: list[Learner]) -> FusedLearners | None:
+        """Hook: one :class:`FusedLearners` doing the work of ``members`` (bound, reset learners of this rule
+        at one level, in agent order on adjacent coordinates), or ``None`` where the rule does not fuse or the
+        members' settings differ. :func:`agents.play` asks it for many learners at one level (e.g. N
+        gradient-play followers). Default: never fused."""
+        return None
+
     @abstractmethod
     def _step(self, obs: Any, reward: Any, k: int) -> np.ndarray:
         """The rule itself: the next iterate ``(B, d_i)`` (before projection) from ``self.x`` and feedback."""
@@ -297,7 +306,9 @@ class Learner(ABC):
 
     def _check_shape(self, a: Any, width: int, what: str) -> np.ndarray:
         a = np.asarray(a, dtype=float)
-        B = self.num_runs
+        B = self.x.shape[0]
+        if a.shape == (B, width):
+            return a
         if a.ndim == 1 and B == 1:
             a = a[None]
         if a.shape != (B, width):
@@ -314,3 +325,75 @@ class Learner(ABC):
 
     def _count(self, key: str, n: int | np.integer) -> None:
         self.diagnostics[key] = int(self.diagnostics.get(key, 0)) + int(n)
+
+
+def same_settings(a: Any, b: Any) -> bool:
+    """Whether two settings objects (schedules, numbers) are interchangeable: equal, or of one type with equal
+    attributes (e.g. two ``PowerSchedule(1, 2/3)``)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if hasattr(a, "__dict__"):
+        return vars(a) == vars(b)
+    return bool(a == b)
+
+
+class FusedLearners(ABC):
+    """Learners of one rule with identical settings, at one level on adjacent coordinates, stepped as one.
+
+    The loop in :func:`agents.play` keeps one learner per agent at its interface; for many agents with the
+    same rule (N gradient-play followers) it asks the rule's :meth:`Learner.fuse` for one of these and steps
+    the members' concatenated iterate ``x`` ``(B, D)`` with a few array operations instead of N Python calls.
+    A subclass's :meth:`try_step` must do *exactly* the members' elementwise arithmetic, so the result is
+    bit for bit what the members would have computed one by one. Anything else — a non-finite value, a run
+    stopped from outside — is left to the members: the loop calls :meth:`write_back` and goes on with them.
+
+    Attributes:
+        members: the learners, in agent order. slice: their coordinates in the joint action.
+        x: ``(B, D)`` concatenated iterate. low, high: ``(D,)`` bounds; periodic: shared flag.
+    """
+
+    def __init__(self, members: list[Learner]):
+        first = members[0]
+        self.members = list(members)
+        self.agents = [m.agent for m in members]
+        self.slice = slice(first.slice.start, members[-1].slice.stop)
+        self.local = [slice(m.slice.start - first.slice.start, m.slice.stop - first.slice.start) for m in members]
+        self.low = np.concatenate([np.broadcast_to(m.low, (m.dim,)) for m in members]).astype(float)
+        self.high = np.concatenate([np.broadcast_to(m.high, (m.dim,)) for m in members]).astype(float)
+        self.periodic = first.periodic
+        self.x = np.concatenate([m.x for m in members], axis=1)
+        self.last_obs: np.ndarray | None = None
+
+    @staticmethod
+    def compatible(members: list[Learner]) -> bool:
+        """The common preconditions: every member bound and live, same periodicity, adjacent coordinates."""
+        if len(members) < 2:
+            return False
+        first = members[0]
+        for prev, m in zip(members, members[1:]):
+            if m.slice.start != prev.slice.stop:
+                return False
+        return all(
+            m.game is first.game and m.level == first.level and m.periodic == first.periodic and m._all_active
+            for m in members
+        )
+
+    def project(self, x: np.ndarray) -> np.ndarray:
+        """The members' projections, coordinate by coordinate (same operations as :meth:`Learner.project`)."""
+        if self.periodic:
+            return self.low + np.mod(x - self.low, self.high - self.low)
+        return x.clip(self.low, self.high)
+
+    @abstractmethod
+    def try_step(self, obs: np.ndarray, k: int) -> bool:
+        """Take step k for every member from the concatenated observation ``obs`` ``(B, D)``; return ``False``
+        *without changing anything* where the members must take it themselves (a non-finite value)."""
+
+    def write_back(self) -> None:
+        """Hand the state back to the members (their ``x`` and last observation)."""
+        for m, sl in zip(self.members, self.local):
+            m.x = self.x[:, sl].copy()
+            if self.last_obs is not None:
+                m.last_obs = self.last_obs[:, sl]

@@ -31,7 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from agents.base import FEEDBACK_MODES, Learner, check_feedback, player_index, player_roles
+from agents.base import FEEDBACK_MODES, FusedLearners, Learner, check_feedback, player_index, player_roles
+from stackenv.envs.batched import BatchedStackelbergEnv
+from stackenv.envs.noise import default_rngs
 from stackenv.games.base import Game
 
 
@@ -158,42 +160,126 @@ class _Loop:
         self.stop_reason: list[str | None] = [None] * B
         self.rec = _Recorder(steps, record_every, B, game.d, game.n)
         self.seed = seed
+        self.any_stopped = False
+        # Σ_b ‖x_b‖² below this ⇒ every run finite with ‖x_b‖ ≤ diverge_norm (one dot; margin for rounding)
+        self.sq_bound = diverge_norm**2 * (1 - 1e-9)
+        self.groups: list[FusedLearners] = []
+        self._set_units()
 
-    def rng(self, agent: str) -> np.random.Generator:
-        i = self.game.agents.index(agent)
-        return np.random.default_rng(None if self.seed is None else [int(self.seed), 0x5EED, i])
+    # ------------------------------------------------------------------ fused groups
+    def _set_units(self) -> None:
+        """``acts`` (level order: slice, learner or group, whether it acts with its iterate ``x``) and
+        ``units`` (agent order: agent, learner, group) from the current groups."""
+        owner = {id(m): g for g in self.groups for m in g.members}
+        self.acts, self.units, seen, seen_act = [], [], set(), set()
+        for a, sl in self.order:
+            lr = self.learners[a]
+            g = owner.get(id(lr))
+            if g is None:
+                self.acts.append((sl, lr, type(lr).act is Learner.act))
+            elif id(g) not in seen_act:
+                seen_act.add(id(g))
+                self.acts.append((g.slice, g, True))
+        for a in self.game.agents:
+            lr = self.learners[a]
+            g = owner.get(id(lr))
+            if g is None:
+                self.units.append((a, lr, None))
+            elif id(g) not in seen:
+                seen.add(id(g))
+                self.units.append((a, lr, g))
+        self.singles = [lr for _, lr, g in self.units if g is None]
+
+    def fuse(self) -> None:
+        """Replace each run of ≥ 2 same-rule learners at one level by the rule's fused group, where it has one
+        (:meth:`~agents.base.Learner.fuse`); the learners stay the interface and get their state back."""
+        for level in self.game.levels:
+            run: list[Learner] = []
+            for i in [*level, None]:
+                lr = None if i is None else self.learners[self.game.agents[i]]
+                if run and (lr is None or type(lr) is not type(run[0])):
+                    if len(run) >= 2 and type(run[0]).act is Learner.act:
+                        group = type(run[0]).fuse(run)
+                        if group is not None:
+                            self.groups.append(group)
+                    run = []
+                if lr is not None:
+                    run.append(lr)
+        self._set_units()
+
+    def dissolve(self) -> None:
+        """Hand every group's state back to its members, which carry on one by one."""
+        for g in self.groups:
+            g.write_back()
+        self.groups = []
+        self._set_units()
+
+    def update(self, obs: Any, rewards: Any, k: int, rows: np.ndarray | None = None) -> None:
+        """Every learner (or fused group) takes step k from its feedback; ``rows``: the env's ``(B, d)``
+        feedback rows where every agent's observation is its own slice of them (batched, array feedback)."""
+        dissolve = False
+        for agent, learner, group in self.units:
+            if group is None:
+                learner.update(obs[agent], rewards[agent], k)
+                continue
+            if rows is not None:
+                block = rows[:, group.slice]
+            else:
+                try:
+                    block = np.concatenate([obs[a] for a in group.agents], axis=1)
+                except (ValueError, TypeError):
+                    block = None
+            if block is None or not group.try_step(block, k):  # rare: the members step themselves
+                group.write_back()
+                for a in group.agents:
+                    self.learners[a].update(obs[a], rewards[a], k)
+                self.groups.remove(group)
+                dissolve = True
+        if dissolve:
+            self._set_units()
 
     def reset(self, x0: np.ndarray, obs: dict[str, Any]) -> None:
+        if self.seed is None:
+            rngs = {a: np.random.default_rng() for a, _ in self.order}
+        else:  # default_rng([seed, 0x5EED, i]) for agent i, in one batch
+            agents = self.game.agents
+            rngs = dict(zip(agents, default_rngs([(int(self.seed), 0x5EED, i) for i in range(len(agents))])))
         for agent, sl in self.order:
-            self.learners[agent].reset(x0[:, sl], self.rng(agent), obs.get(agent))
+            self.learners[agent].reset(x0[:, sl], rngs[agent], obs.get(agent))
         self.last = x0.copy()
         self.rec.put(0, x0, self.game.costs(x0), None)
 
     def joint_action(self, k: int) -> np.ndarray:
         """Levels act top-down; non-finite or exploding runs are stopped and replay their last action."""
         joint = self.last.copy()
-        for agent, sl in self.order:
-            joint[:, sl] = self.learners[agent].act(joint)
+        for sl, unit, plain in self.acts:
+            joint[:, sl] = unit.x if plain else unit.act(joint)
+        flat = joint.ravel()
+        if not self.any_stopped and flat @ flat <= self.sq_bound:  # all finite and small: nothing to stop
+            return joint
         bad = ~np.all(np.isfinite(joint), axis=-1)
         big = np.linalg.norm(np.where(np.isfinite(joint), joint, 0.0), axis=-1) > self.diverge_norm
         self._stop(bad, k, "non-finite joint action")
         self._stop(big & ~bad, k, f"joint action norm exceeded {self.diverge_norm:g}")
         return np.where(self.stopped[:, None], self.last, joint)
 
-    def after_step(self, k: int, played: np.ndarray, rewards: np.ndarray | None) -> None:
-        for learner in self.learners.values():
+    def after_step(self, k: int, played: np.ndarray, rewards: Any) -> None:
+        for learner in self.singles:  # fused groups are live by construction
             if learner._all_active:
                 continue
             new = ~learner.active & ~self.stopped
             for b in np.flatnonzero(new):
                 self._stop_one(b, k, learner.stop_reason[b] or f"{learner.agent}: stopped")
-        played = np.where(self.stopped[:, None], self.last, played)
+        if self.any_stopped:
+            played = np.where(self.stopped[:, None], self.last, played)
         self.last = played
         if self.rec.wants(k):
             self.rec.put(k, played, self.game.costs(played), rewards)
 
     def env_stops(self, k: int, terminated: np.ndarray, infos: Any, agent: str) -> None:
         """Stop runs the env terminated (divergence or undefined feedback), with the env's reason."""
+        if not terminated.any():
+            return
         for b in np.flatnonzero(terminated & ~self.stopped):
             info = infos.get(agent, {}) if isinstance(infos, dict) else {}
             reason = info.get("termination_reason") if isinstance(info, dict) else None
@@ -206,11 +292,15 @@ class _Loop:
             self._stop_one(b, k, reason)
 
     def _stop_one(self, b: int, k: int, reason: str) -> None:
+        if self.groups:
+            self.dissolve()
         self.stopped[b], self.stop_step[b], self.stop_reason[b] = True, k, f"step {k}: {reason}"
+        self.any_stopped = True
         for learner in self.learners.values():
             learner.halt(np.array([b]), f"stopped at step {k}: {reason}")
 
     def result(self, feedback) -> Trajectory:
+        self.dissolve()
         r = self.rec
         return Trajectory(
             agents=list(self.game.agents),
@@ -283,18 +373,21 @@ def _play_batched(env, game, learners, steps, record_every, seed, x0, diverge_no
             raise ValueError(f"x0 must have shape ({env.num_envs}, {game.d}), got {x0.shape}")
         options = {"x0": x0}
     obs, _ = env.reset(seed=seed, options=options)
-    B = env.num_envs
+    B, d = env.num_envs, game.d
     loop = _Loop(game, learners, steps, record_every, diverge_norm, B, seed)
-    loop.reset(np.asarray(env.x, float).reshape(B, game.d), obs)
+    loop.reset(np.asarray(env.x, float).reshape(B, d), obs)
+    if feedback in ("gradient", "hierarchical"):  # array observations: same-rule learners may fuse
+        loop.fuse()
     agents = game.agents
-    pairs = [(a, game.slices[i], learners[a]) for i, a in enumerate(agents)]
+    a0 = agents[0]
+    joint_ok = isinstance(env, BatchedStackelbergEnv)  # takes the (B, d) joint action as it is
+    slices = [(a, game.slices[i]) for i, a in enumerate(agents)]
     for k in range(1, steps + 1):
         joint = loop.joint_action(k)
-        obs, rewards, terms, _, infos = env.step({a: joint[:, sl] for a, sl, _ in pairs})
-        for a, _, learner in pairs:
-            learner.update(obs[a], rewards[a], k)
-        loop.env_stops(k, np.asarray(terms[agents[0]], bool).reshape(B), infos, agents[0])
-        played = np.asarray(env.x, float).reshape(B, game.d)
+        obs, rewards, terms, _, infos = env.step(joint if joint_ok else {a: joint[:, sl] for a, sl in slices})
+        loop.update(obs, rewards, k, env.feedback_rows if joint_ok and loop.groups else None)
+        loop.env_stops(k, np.asarray(terms[a0], bool).reshape(B), infos, a0)
+        played = np.asarray(env.x, float).reshape(B, d)
         loop.after_step(k, played, lambda r=rewards: np.stack([np.asarray(r[a], float) for a in agents], -1))
     return loop.result(feedback)
 

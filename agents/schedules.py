@@ -10,6 +10,7 @@ for which ``Σγ² = ∞``); non-positive step sizes raise ``ValueError``. Itera
 
 from __future__ import annotations
 
+import math
 import warnings
 from abc import ABC, abstractmethod
 
@@ -34,7 +35,7 @@ class Schedule(ABC):
         if int(k) != k or k < 1:
             raise ValueError(f"{self!r}: iteration index k must be a positive integer, got {k!r}")
         g = float(self.value(int(k)))
-        if not g > 0 or not np.isfinite(g):
+        if not 0 < g < math.inf:  # positive and finite (NaN fails)
             raise ValueError(f"{self!r}: step size at k={k} must be positive and finite, got {g}")
         return g
 

@@ -153,6 +153,48 @@ def test_divergence_stops_the_run_with_a_reason():
     assert traj.stopped.all() and all("norm exceeded 5" in r for r in traj.stop_reason)
 
 
+class _Unfused(agents.GradientPlay):
+    """Gradient play that the loop cannot fuse (``fuse`` insists on the exact class): the one-by-one reference."""
+
+
+@pytest.mark.parametrize(("dtype", "diverge_norm"), [(np.float64, 1e12), (np.float32, 1e12), (np.float64, 39.0)])
+def test_fused_followers_equal_one_learner_per_agent(dtype, diverge_norm):
+    """N gradient-play followers stepped as one fused group give bit for bit the one-by-one trajectories, the
+    learners' final states included; a small ``diverge_norm`` stops runs mid-way, which dissolves the group."""
+    N, B, K = 7, 4, 60
+    game = make("oligopoly", follower_costs=np.linspace(1.0, 4.0, N).tolist())
+    runs = []
+    for cls in (agents.GradientPlay, _Unfused):
+        learners = agents.n_follower_learners(game)
+        for i in game.levels[1]:
+            learners[game.agents[i]] = cls(P(0.3, 2 / 3))  # one schedule object each: settings still equal
+        env = BatchedStackelbergEnv(game, num_envs=B, feedback="hierarchical", noise_std=1.0, dtype=dtype)
+        x0 = np.full((B, game.d), 10.0) + np.arange(B)[:, None]  # norms grow from 28-37 to ~39 over the run
+        runs.append((agents.play(env, learners, K, seed=5, x0=x0, diverge_norm=diverge_norm), learners))
+    (fused, lf), (single, ls) = runs
+    np.testing.assert_array_equal(fused.x, single.x)
+    np.testing.assert_array_equal(fused.stopped, single.stopped)
+    assert fused.stop_reason == single.stop_reason
+    for a in game.agents:
+        np.testing.assert_array_equal(lf[a].x, ls[a].x)
+        np.testing.assert_array_equal(lf[a].active, ls[a].active)
+    if diverge_norm < 1e12:
+        assert fused.stopped.any() and not fused.stopped.all()
+
+
+def test_fusion_needs_equal_settings():
+    game = make("oligopoly", follower_costs=[1.0, 2.0, 3.0])
+    env = BatchedStackelbergEnv(game, num_envs=2, feedback="hierarchical")
+    env.reset(seed=0)
+    members = []
+    for a, lr in zip(game.agents[1:], (P(1.0, 0.5), P(1.0, 0.5), P(1.0, 0.6))):
+        members.append(agents.GradientPlay(lr).bind(game, a, "hierarchical"))
+        members[-1].reset(env.x[:, game.slices[game.agents.index(a)]])
+    assert agents.GradientPlay.fuse(members[:2]) is not None
+    assert agents.GradientPlay.fuse(members) is None  # a different schedule
+    assert agents.GradientPlay.fuse(members[::2]) is None  # not adjacent
+
+
 def _pair(kind):
     if kind == "stackelberg":
         return {"leader": agents.HierarchicalLeader(), "follower": agents.GradientPlay(P(1, 2 / 3))}, "hierarchical"
