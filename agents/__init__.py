@@ -10,6 +10,7 @@ Registered learners (``list_learners()``), roles and the feedback they need:
 name                           roles                feedback (leader seat / follower seat)
 =============================  ===================  ==========================================
 ``gradient``                   leader, follower     gradient, second_order / + hierarchical
+``optimistic``                 leader, follower     gradient, second_order / + hierarchical
 ``hierarchical``               leader               hierarchical, second_order
 ``lola``                       leader               second_order
 ``lola_newton``                leader               second_order
@@ -31,6 +32,7 @@ from agents.gradient import GradientPlay
 from agents.hierarchical import HierarchicalLeader
 from agents.lola import LOLA, LOLANewton, lola_field
 from agents.n_followers import NFollowerLeader, n_follower_learners
+from agents.optimistic import OptimisticGradient
 from agents.play import Trajectory, choose_feedback, play
 from agents.registry import LearnerSpec, learner_spec, list_learners, make_learner, register_learner
 from agents.schedules import (
@@ -44,6 +46,7 @@ from agents.zeroth_order import ZerothOrder, ZerothOrderLeader
 
 for _cls in (
     GradientPlay,
+    OptimisticGradient,
     HierarchicalLeader,
     LOLA,
     LOLANewton,
@@ -67,6 +70,7 @@ __all__ = [
     "Learner",
     "LearnerSpec",
     "NFollowerLeader",
+    "OptimisticGradient",
     "PowerSchedule",
     "Schedule",
     "Trajectory",
