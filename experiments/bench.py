@@ -25,13 +25,17 @@ from typing import Any
 import numpy as np
 from pettingzoo import ParallelEnv
 
-from agents import GradientPlay, HierarchicalLeader, PowerSchedule, list_learners, play
+from agents import GradientPlay, HierarchicalLeader, PowerSchedule, play
 from agents.n_followers import NFollowerLeader
 from experiments.common import arg, markdown_table, parse_args, write_json
 from stackenv.envs import BatchedStackelbergEnv, StackelbergParallelEnv
 from stackenv.games import make
 
 NOISE_STD = math.sqrt(10.0)  # the paper's N(0, 10): variance 10
+#: The standard tournament's 5 × 5 rules (issue 6): every leader rule kind (Stackelberg, Nash, opponent
+#: shaping, optimistic, bandit) against every follower-capable rule.
+STANDARD_LEADERS = ("hierarchical", "gradient", "lola", "optimistic", "zeroth_order")
+STANDARD_FOLLOWERS = ("best_response", "chain", "gradient", "optimistic", "zeroth_order")
 
 
 @dataclass
@@ -200,8 +204,8 @@ def bench_n_followers(ns: list[int], iters: int, repeats: int) -> dict[str, Any]
 def bench_tournament(seeds: int, steps: int) -> dict[str, Any]:
     from experiments import tournament
 
-    leaders = [r for r in ("hierarchical", "gradient", "lola", "lola_newton", "zeroth_order") if r in list_learners()]
-    followers = list_learners(role="follower")[:5]
+    leaders = list(STANDARD_LEADERS)
+    followers = list(STANDARD_FOLLOWERS)
     with tempfile.TemporaryDirectory() as tmp:
         argv = [
             "--games",
