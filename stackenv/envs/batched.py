@@ -147,9 +147,13 @@ class BatchedStackelbergEnv:
             return dict.fromkeys(self.possible_agents, xo)
         B = rows.shape[0]
         lay = self.engine.layout
-        if self._uniform_k:  # every agent k values: iterating a (n, B, k) view yields the n blocks in C
+        if self._uniform_k:  # every agent k values: iterating an (n, B, k) view yields the n blocks in C
             n = len(self.possible_agents)
-            return dict(zip(self.possible_agents, rows.reshape(B, n, -1).transpose(1, 0, 2)))
+            if rows.flags.c_contiguous:
+                blocks = rows.reshape(B, n, -1).transpose(1, 0, 2)
+            else:  # column-major rows (the affine kernel's)
+                blocks = rows.T.reshape(n, -1, B).transpose(0, 2, 1)
+            return dict(zip(self.possible_agents, blocks))
         obs: dict[str, Any] = {}
         for a, blocks in zip(self.possible_agents, lay.blocks):
             if self.feedback == "second_order":

@@ -16,6 +16,18 @@ def test_stream_values_do_not_depend_on_chunk(noise):
     np.testing.assert_array_equal(rows[0], rows[2])
 
 
+@pytest.mark.parametrize("noise", ["gaussian", "student_t"])
+def test_agent_major_layout_same_values(noise):
+    """The column-major buffer (for the affine kernel) holds the same numbers; refills in copy blocks too."""
+    seeds = list(range(150))  # more copies than one refill block holds at chunk 300 (109 and 54)
+    a = NoiseStream(seeds, [1, 2], [1.0, 0.5], noise=noise, df=4.0, chunk=300)
+    b = NoiseStream(seeds, [1, 2], [1.0, 0.5], noise=noise, df=4.0, chunk=300, agent_major=True)
+    for _ in range(301):
+        nb = b.next()
+        np.testing.assert_array_equal(a.next(), nb)
+    assert nb.flags.f_contiguous and nb.shape == (150, 3)
+
+
 def test_stream_is_std_times_agent_generator():
     s = NoiseStream([11], [2, 1], [2.0, 3.0], chunk=5)
     got = np.array([s.next()[0].copy() for _ in range(12)])
