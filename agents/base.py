@@ -186,6 +186,7 @@ class Learner(ABC):
         self.slice = game.slices[i]
         self.low, self.high = game.players[i].low, game.players[i].high
         self.periodic = game.players[i].periodic
+        self._clip_bounds = (_shared(self.low), _shared(self.high))
         self.feedback = feedback
         self._bind()
         return self
@@ -204,7 +205,7 @@ class Learner(ABC):
         if self.periodic:
             width = self.high - self.low
             return self.low + np.mod(x - self.low, width)
-        return np.asarray(x).clip(self.low, self.high)  # the method skips np.clip's dispatch layer
+        return np.asarray(x).clip(*self._clip_bounds)  # the method skips np.clip's dispatch layer
 
     # ------------------------------------------------------------------ the loop's interface
     def reset(self, x0: Any, rng: np.random.Generator | None = None, obs: Any = None) -> None:
@@ -327,6 +328,12 @@ class Learner(ABC):
         self.diagnostics[key] = int(self.diagnostics.get(key, 0)) + int(n)
 
 
+def _shared(bound: np.ndarray) -> np.ndarray:
+    """A bound vector as a 0-d array when every coordinate shares it (``ndarray.clip`` is fastest with those)."""
+    bound = np.asarray(bound, dtype=float)
+    return np.array(bound.flat[0]) if bound.size and np.all(bound == bound.flat[0]) else bound
+
+
 def same_settings(a: Any, b: Any) -> bool:
     """Whether two settings objects (schedules, numbers) are interchangeable: equal, or of one type with equal
     attributes (e.g. two ``PowerSchedule(1, 2/3)``)."""
@@ -363,6 +370,7 @@ class FusedLearners(ABC):
         self.low = np.concatenate([np.broadcast_to(m.low, (m.dim,)) for m in members]).astype(float)
         self.high = np.concatenate([np.broadcast_to(m.high, (m.dim,)) for m in members]).astype(float)
         self.periodic = first.periodic
+        self._clip_bounds = (_shared(self.low), _shared(self.high))
         self.x = np.concatenate([m.x for m in members], axis=1)
         self.last_obs: np.ndarray | None = None
 
@@ -384,7 +392,7 @@ class FusedLearners(ABC):
         """The members' projections, coordinate by coordinate (same operations as :meth:`Learner.project`)."""
         if self.periodic:
             return self.low + np.mod(x - self.low, self.high - self.low)
-        return x.clip(self.low, self.high)
+        return x.clip(*self._clip_bounds)
 
     @abstractmethod
     def try_step(self, obs: np.ndarray, k: int) -> bool:
