@@ -179,9 +179,13 @@ class HierarchicalLeader(Learner):
             else:
                 beta = self.block_average(k)
                 live = self.active[:, None, None]
-                H22_bar, H21_bar = self._bar
-                H22_bar += np.where(live, beta * (H22 - H22_bar), 0.0)
-                H21_bar += np.where(live, beta * (H21 - H21_bar), 0.0)
+                for bar, new in zip(self._bar, (H22, H21)):
+                    if self._all_active:  # the same numbers in three in-place passes (blocks can be N x N)
+                        step = new - bar
+                        step *= beta
+                        bar += step
+                    else:
+                        bar += np.where(live, beta * (new - bar), 0.0)
             H22, H21 = self._bar
         return g[:, self.slice], g[:, below], H22, H21
 

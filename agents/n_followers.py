@@ -169,16 +169,19 @@ def krylov_adjoint_solve(
     B, m = rhs.shape
     v = np.zeros((B, m))
     converged = np.zeros(B, bool)
-    scale = np.max(np.abs(JF), axis=(-2, -1), initial=0.0)
-    sym = np.all(np.abs(JF - np.swapaxes(JF, -1, -2)) <= 1e-12 * np.maximum(scale, 1e-300)[:, None, None], (-2, -1))
-    use_cg = sym if solver == "auto" else np.full(B, solver == "cg")
+    if solver == "auto":  # symmetry test (an O(m²) pass) only where it decides the method
+        scale = np.max(np.abs(JF), axis=(-2, -1), initial=0.0)
+        tol = 1e-12 * np.maximum(scale, 1e-300)[:, None, None]
+        use_cg = np.all(np.abs(JF - np.swapaxes(JF, -1, -2)) <= tol, (-2, -1))
+    else:
+        use_cg = np.full(B, solver == "cg")
     if use_cg.any():
-        J = JF[use_cg]
+        J = JF if use_cg.all() else JF[use_cg]  # no copy of N x N blocks when every run takes CG
         xs, ok, _ = batched_cg(lambda p: np.einsum("bij,bi->bj", J, p), rhs[use_cg], rtol, maxiter)
         v[use_cg], converged[use_cg] = xs, ok
     todo = ~use_cg | (~converged if solver == "auto" else np.zeros(B, bool))
     if todo.any():
-        J = JF[todo]
+        J = JF if todo.all() else JF[todo]
         xs, ok, _ = batched_gmres(lambda p: np.einsum("bij,bi->bj", J, p), rhs[todo], rtol, maxiter)
         v[todo], converged[todo] = xs, ok
     for b in np.flatnonzero(todo & ~converged):  # restarted GMRES for the rare hard case
@@ -222,9 +225,13 @@ class NFollowerLeader(HierarchicalLeader):
         if not isinstance(obs, dict):
             return self._check_shape(obs, self.dim, "observation (Df_1)")
         g1, gF, JF, JF1 = self._blocks(obs, k)
-        finite = np.all(np.isfinite(JF), axis=(-2, -1)) & np.all(np.isfinite(gF), axis=-1)
-        v = np.full(gF.shape, np.nan)
-        v[finite], ok = krylov_adjoint_solve(JF[finite], gF[finite], self.solver, self.rtol)
+        if np.isfinite(JF.sum()) and np.isfinite(gF.sum()):  # every run finite: solve on the blocks as they are
+            finite = np.ones(self.num_runs, bool)
+            v, ok = krylov_adjoint_solve(JF, gF, self.solver, self.rtol)
+        else:
+            finite = np.all(np.isfinite(JF), axis=(-2, -1)) & np.all(np.isfinite(gF), axis=-1)
+            v = np.full(gF.shape, np.nan)
+            v[finite], ok = krylov_adjoint_solve(JF[finite], gF[finite], self.solver, self.rtol)
         bad = np.zeros(self.num_runs, bool)
         bad[finite] = ~ok
         bad &= self.active
