@@ -382,11 +382,15 @@ def _play_batched(env, game, learners, steps, record_every, seed, x0, diverge_no
     a0 = agents[0]
     joint_ok = isinstance(env, BatchedStackelbergEnv)  # takes the (B, d) joint action as it is
     slices = [(a, game.slices[i]) for i, a in enumerate(agents)]
+    seen = None
     for k in range(1, steps + 1):
         joint = loop.joint_action(k)
         obs, rewards, terms, _, infos = env.step(joint if joint_ok else {a: joint[:, sl] for a, sl in slices})
         loop.update(obs, rewards, k, env.feedback_rows if joint_ok and loop.groups else None)
-        loop.env_stops(k, np.asarray(terms[a0], bool).reshape(B), infos, a0)
+        term = terms[a0]
+        if term is not seen:  # our env hands out one read-only flag array until a copy terminates
+            loop.env_stops(k, np.asarray(term, bool).reshape(B), infos, a0)
+            seen = term if joint_ok else None
         played = np.asarray(env.x, float).reshape(B, d)
         loop.after_step(k, played, lambda r=rewards: np.stack([np.asarray(r[a], float) for a in agents], -1))
     return loop.result(feedback)
