@@ -1,0 +1,52 @@
+"""experiments.bench: runs on tiny workloads and writes every key of issue 6 (numbers are not checked:
+performance targets live in the benchmark, not in timed tests)."""
+
+import json
+
+from experiments import bench
+
+KEYS = {
+    "machine",
+    "env_steps_per_s",
+    "bare_env_steps_per_s",
+    "env_ratio",
+    "batched_game_steps_per_s",
+    "handwritten_game_steps_per_s",
+    "batched_ratio",
+    "n_follower",
+    "tournament_seconds",
+}
+N_FOLLOWER_KEYS = {
+    "N",
+    "structured_s",
+    "krylov_s",
+    "structured_exponent",
+    "krylov_exponent",
+    "iterations_at_1000",
+    "seconds_for_iterations_at_1000",
+}
+
+
+def test_bench_tiny_writes_every_key(tmp_path):
+    path = tmp_path / "bench.json"
+    res = bench.main(["--tiny", "--repeats", "1", "--json", str(path)])
+    data = json.loads(path.read_text())
+    assert KEYS <= set(data) and KEYS <= set(res)
+    assert N_FOLLOWER_KEYS <= set(data["n_follower"])
+    assert {"cores", "cpu_model"} <= set(data["machine"])
+    assert data["tournament_workload"]["leaders"] == list(bench.STANDARD_LEADERS)
+    assert data["tournament_workload"]["followers"] == list(bench.STANDARD_FOLLOWERS)
+    assert len(bench.STANDARD_LEADERS) == len(bench.STANDARD_FOLLOWERS) == 5
+    for key in ("env_ratio", "batched_ratio", "tournament_seconds"):
+        assert data[key] > 0
+
+
+def test_handwritten_and_library_workloads_agree():
+    """The reference loop and the library run the same workload: both land near the Stackelberg point (46, 26).
+
+    At K = 400 each run is within ~0.25 (one sd) of it and the transient bias is ~0.1, so the mean of 64 runs
+    lies within 0.5 unless the dynamics differ (gradient play would end at the Nash point, ~15 away)."""
+    hand = bench.handwritten_stackelberg(64, 400)
+    lib = bench.library_stackelberg(64, 400).x_final
+    for x in (hand, lib):
+        assert abs(float(x[:, 0].mean()) - 46.0) < 0.5 and abs(float(x[:, 1].mean()) - 26.0) < 0.5
