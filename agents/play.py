@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 
 from agents.base import FEEDBACK_MODES, FusedLearners, Learner, check_feedback, player_index, player_roles
+from agents.rng import BatchRNG
 from stackenv.envs.batched import BatchedStackelbergEnv
-from stackenv.envs.noise import default_rngs
 from stackenv.games.base import Game
 
 
@@ -241,9 +241,9 @@ class _Loop:
     def reset(self, x0: np.ndarray, obs: dict[str, Any]) -> None:
         if self.seed is None:
             rngs = {a: np.random.default_rng() for a, _ in self.order}
-        else:  # default_rng([seed, 0x5EED, i]) for agent i, in one batch
-            agents = self.game.agents
-            rngs = dict(zip(agents, default_rngs([(int(self.seed), 0x5EED, i) for i in range(len(agents))])))
+        else:  # run b, player i: default_rng([seed + b, 0x5EED, i]) — independent of the batch's size
+            B = x0.shape[0]
+            rngs = {a: BatchRNG(range(int(self.seed), int(self.seed) + B), i) for i, a in enumerate(self.game.agents)}
         for agent, sl in self.order:
             self.learners[agent].reset(x0[:, sl], rngs[agent], obs.get(agent))
         self.last = x0.copy()

@@ -13,12 +13,13 @@ Bradley–Terry/Elo rating from head-to-head comparisons), a leader×follower he
     python -m experiments.tournament ... --backend dask --address tcp://scheduler:8786
     python -m experiments.tournament ... --resume                           # continue a killed run
 
-Determinism: matches are computed in blocks of ``BLOCK`` consecutive seeds aligned at multiples of
-``BLOCK`` (one numpy batch each); env noise and initial actions are per seed, and the randomised
-rules' streams are seeded by the block's first seed, so a match's row depends only on its key and the
-block layout — never on the backend, worker count or completion order. ``--resume`` recomputes a block
-that is missing any row and appends only the missing rows; the final table is sorted, so a killed and
-resumed run ends with exactly the table an uninterrupted run gives.
+Determinism: matches are computed in blocks of up to ``BLOCK`` consecutive seeds (one numpy batch each),
+but every random draw of seed s — the env's initial action and noise, and the randomised rules' streams
+(``agents.rng.BatchRNG``) — comes from generators seeded by s alone, and batching does not change any
+copy's arithmetic. So a match's row depends only on its key (and ``--steps``), never on ``--seeds``, the
+backend, worker count or completion order. ``--resume`` recomputes a block that is missing any row and
+appends only the missing rows; the final table is sorted, so a killed and resumed run ends with exactly
+the table an uninterrupted run gives.
 """
 
 from __future__ import annotations

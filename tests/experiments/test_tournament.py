@@ -133,3 +133,25 @@ def test_store_drops_a_torn_last_line(tmp_path):
         fh.write("g,a,b,2,0")
     again = MatchStore(tmp_path, resume=True)
     assert list(again.rows) == [("g", "a", "b", 1)]
+
+
+def test_a_match_depends_on_its_seed_not_on_how_many_seeds_run(tmp_path):
+    base = [
+        "--games",
+        "duopoly",
+        "--leaders",
+        "zeroth_order",
+        "--followers",
+        "gradient",
+        "--steps",
+        "200",
+        "--progress",
+        "false",
+        "--backend",
+        "sequential",
+    ]
+    tournament.main(base + ["--seeds", "2", "--out", str(tmp_path / "two")])
+    tournament.main(base + ["--seeds", "4", "--out", str(tmp_path / "four")])
+    two = list(csv.DictReader(open(tmp_path / "two" / "matches.csv")))
+    four = list(csv.DictReader(open(tmp_path / "four" / "matches.csv")))
+    assert two == four[:2]
