@@ -105,6 +105,12 @@ def _learners(game, leader: str, follower: str) -> dict:
     return out
 
 
+def fits_seats(game, rule: str, leader: bool) -> bool:
+    """Whether ``rule`` can play every leader seat (players with levels below) or every bottom seat of ``game``."""
+    seats = [a for i, a in enumerate(game.agents) if (game.below_coords[game.level_of[i]].size > 0) == leader]
+    return all(make_learner(rule).fits(game, a) for a in seats)
+
+
 def compatible(game, leader: str, follower: str) -> bool:
     """Whether one feedback mode serves both rules (and each rule fits its seat)."""
     try:
@@ -171,8 +177,8 @@ def plan(args: Args) -> tuple[list[tuple], list[tuple], list[str]]:
     keys, blocks, notes = [], [], []
     for g in args.games:
         game = game_for(g)
-        leaders = args.leaders or [r for r in list_learners(role="leader") if compatible(game, r, "gradient")]
-        followers = args.followers or list_learners(role="follower")
+        leaders = args.leaders or [r for r in list_learners(role="leader") if fits_seats(game, r, leader=True)]
+        followers = args.followers or [r for r in list_learners(role="follower") if fits_seats(game, r, leader=False)]
         for L in leaders:
             for F in followers:
                 if not compatible(game, L, F):
