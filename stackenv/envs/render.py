@@ -3,9 +3,11 @@
 - ``ansi``: one line per call — step, every agent's action, costs, and the distance (geodesic on
   periodic coordinates) from the joint action to the nearest Nash and nearest Stackelberg equilibrium
   found by :mod:`stackenv.equilibria` ("n/a" where the solver is unavailable or finds none).
-- ``rgb_array``: ``(H, W, 3)`` uint8. Two coordinates (``d == 2``): the joint action space with the
-  recent path, the current joint action and the equilibria marked. More coordinates: each coordinate's
-  position normalised to its bounds (0 = low, 1 = high) against its index, equilibria overlaid.
+- ``rgb_array``: ``(H, W, 3)`` uint8. Two coordinates (``d == 2``): the joint action space (axes labelled
+  with the players' names) with the recent path (broken where it crosses a periodic boundary), the
+  current joint action and the equilibria marked. More coordinates: each coordinate's position
+  normalised to its bounds (0 = low, 1 = high) against its index (ticks named after the players up to
+  ``MAX_NAMED_TICKS`` coordinates), equilibria overlaid.
 
 Equilibria are computed once per renderer, on first use (the solvers can take a moment).
 """
@@ -20,6 +22,8 @@ import numpy as np
 from stackenv.games.base import Game
 
 RENDER_MODES = ("ansi", "rgb_array")
+#: Up to this many coordinates the per-coordinate picture labels each tick with its player's name.
+MAX_NAMED_TICKS = 12
 
 
 def check_render_mode(render_mode: str | None) -> str | None:
@@ -82,6 +86,7 @@ class Renderer:
     def rgb(self, x: np.ndarray) -> np.ndarray:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
 
         g = self.game
         if self._fig is None:
@@ -93,7 +98,7 @@ class Renderer:
         eq = self.equilibria()
         style = {"nash": ("o", "tab:blue"), "stackelberg": ("*", "tab:green")}
         if g.d == 2:
-            path = np.array(self.path) if self.path else x[None]
+            path = self._path_for_plot(x)
             ax.plot(path[:, 0], path[:, 1], "-", color="0.6", lw=0.8)
             for kind, pts in eq.items():
                 if pts:
@@ -104,7 +109,7 @@ class Renderer:
             ax.set_xlim(g.low[0], g.high[0])
             ax.set_ylim(g.low[1], g.high[1])
             ax.set_xlabel(f"{g.players[0].name} action")
-            ax.set_ylabel(f"{g.players[1].name if g.n > 1 and g.dims[0] == 1 else 'x[1]'}")
+            ax.set_ylabel(f"{g.players[1].name} action")  # d == 2 with n >= 2: two scalar players
         else:
             idx = np.arange(g.d)
             width = g.high - g.low
@@ -118,13 +123,29 @@ class Renderer:
                     ax.plot(idx, norm(p), m, color=c, ms=7, mfc="none", label=kind if j == 0 else None)
             ax.plot(idx, norm(x), "o", color="tab:red", ms=4, label="x")
             ax.set_ylim(-0.05, 1.05)
-            ax.set_xlabel("coordinate")
+            if g.d <= MAX_NAMED_TICKS:  # name each coordinate after its player
+                names = [p.name if p.dim == 1 else f"{p.name}[{k}]" for p in g.players for k in range(p.dim)]
+                ax.set_xticks(idx, names, rotation=45, ha="right", fontsize=7)
+            else:
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_xlabel("coordinate (leader first)")
             ax.set_ylabel("position in bounds (0=low, 1=high)")
         ax.set_title(f"{g.name}: joint action", fontsize=9)
         ax.legend(loc="best", fontsize=7)
         fig.tight_layout()
         fig.canvas.draw()
         return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+
+    def _path_for_plot(self, x: np.ndarray) -> np.ndarray:
+        """The recent path ``(k, d)``, with a NaN row (a break in the line) wherever a step crossed the
+        boundary of a periodic coordinate: the geodesic step differs from the straight one there."""
+        path = np.array(self.path) if self.path else np.asarray(x, dtype=float)[None]
+        if len(path) < 2 or not self.game.periodic.any():
+            return path
+        straight = np.diff(path, axis=0)
+        geodesic = self.game.displacement(path[1:], path[:-1])
+        jump = np.any(np.abs(straight - geodesic) > 1e-9, axis=1)
+        return np.insert(path, np.flatnonzero(jump) + 1, np.nan, axis=0) if jump.any() else path
 
     def close(self) -> None:
         self._fig = None
