@@ -128,6 +128,31 @@ def test_user_defined_game_generic_path(feedback):
         _assert_obs_close(obs[a], e)
 
 
+@pytest.mark.parametrize("module", MODULES)
+def test_second_order_blocks_give_the_hierarchical_feedback(module):
+    """A leader's total derivative is computable from its ``second_order`` observation alone:
+    ``Df_i = ∇_i f_i − H21ᵀ H22⁻ᵀ ∇_b f_i`` (b: the coordinates below its level) equals the ``hierarchical`` one."""
+    mod = env_module(module)
+    so, hi = mod.parallel_env(feedback="second_order"), mod.parallel_env(feedback="hierarchical")
+    game = so.game
+    checked = 0
+    for seed in range(4):
+        obs2, _ = so.reset(seed=seed)
+        obsh, _ = hi.reset(seed=seed)
+        np.testing.assert_array_equal(so.x, hi.x)
+        for i, a in enumerate(game.agents):
+            k = game.level_of[i]
+            if k == len(game.levels) - 1:
+                continue
+            g = obs2[a]["grad"].astype(float)
+            H22, H21 = obs2[a]["H22"].astype(float), obs2[a]["H21"].astype(float)
+            Df = g[game.slices[i]] - H21.T @ np.linalg.solve(H22.T, g[game.below_coords[k]])
+            scale = max(1.0, float(np.abs(g).max()), float(np.abs(obsh[a]).max()))
+            np.testing.assert_allclose(Df, obsh[a], rtol=1e-4, atol=1e-4 * scale)
+            checked += 1
+    assert checked >= 4
+
+
 def test_hierarchical_total_derivative_duopoly():
     """Leader observes Df_1 = ∇_1 f_1 − H21ᵀ H22⁻¹ ∇_2 f_1 = −(A − 2q_1 − q_2 − c_1) − q_1/2 (H22 = 2, H21 = 1)."""
     env = duopoly_v0.parallel_env(feedback="hierarchical")
@@ -194,6 +219,20 @@ def test_torus_actions_wrap():
     # float32(π) lies a hair above π: inside the action Box, so not flagged (wrapped silently)
     _, _, _, _, infos = env.step({"leader": np.array([np.pi], F32), "follower": np.array([0.0], F32)})
     assert not infos["leader"]["out_of_bounds"]
+
+
+def test_aec_out_of_bounds_wrapped_and_flagged():
+    env = torus_v0.env(feedback="reward")
+    env.reset(seed=0)
+    env.step(np.array([4.0]))  # leader, outside [−π, π): wrapped
+    env.step(np.array([0.5]))  # follower, inside
+    base = env.unwrapped
+    np.testing.assert_allclose(base.x, [4.0 - 2 * np.pi, 0.5])
+    assert base.infos["leader"]["out_of_bounds"] and not base.infos["follower"]["out_of_bounds"]
+    env.step(np.array([0.0]))
+    env.step(np.array([-7.0]))
+    np.testing.assert_allclose(base.x, [0.0, -7.0 + 2 * np.pi])
+    assert not base.infos["leader"]["out_of_bounds"] and base.infos["follower"]["out_of_bounds"]
 
 
 def test_multi_dimensional_actions_clip_per_coordinate():
@@ -333,6 +372,30 @@ def test_noise_std_paper_variance():
     w = np.array([[env.step(act)[0][a][0] for a in env.possible_agents] for _ in range(4000)]) - exact
     assert np.var(w, axis=0) == pytest.approx([10.0, 10.0], rel=0.08)
     assert np.abs(w.mean(axis=0)).max() < 0.2
+
+
+@pytest.mark.parametrize("noise", ["gaussian", "student_t"])
+@pytest.mark.parametrize("noise_std", [{"leader": 0.5, "follower": 2.0}, [0.5, 2.0]])
+def test_env_noise_kind_and_per_agent_std(noise, noise_std):
+    """Each agent's feedback noise is its own stream times its own std (Student-t rescaled to that std)."""
+    from stackenv.envs.noise import agent_rng
+
+    df, seed, T = 4.0, 5, 300
+    env = duopoly_v0.parallel_env(feedback="gradient", noise=noise, df=df, noise_std=noise_std)
+    x0 = np.array([30.0, 30.0])
+    act = {a: np.array([30.0], F32) for a in env.possible_agents}
+    obs, _ = env.reset(seed=seed, options={"x0": x0})
+    rows = [obs] + [env.step(act)[0] for _ in range(T - 1)]
+    got = np.array([[o[a][0] for a in env.possible_agents] for o in rows], dtype=float)
+    unit = math.sqrt((df - 2) / df) if noise == "student_t" else 1.0
+    expected = np.empty((T, 2))
+    for i, std in enumerate((0.5, 2.0)):
+        gen = agent_rng(seed, i)
+        z = gen.standard_t(df, T) if noise == "student_t" else gen.standard_normal(T)
+        expected[:, i] = env.game.omega(x0)[i] + std * unit * z
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-5)
+    w = got - env.game.omega(x0)
+    assert np.std(w[:, 1]) / np.std(w[:, 0]) == pytest.approx(4.0, rel=0.25)
 
 
 def test_x0_option_and_validation():
