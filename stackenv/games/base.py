@@ -378,25 +378,3 @@ class Game(ABC):
                         f"response (eigenvalues {eig.ravel().tolist()}); the response is not a best response"
                     )
         return x
-        for _ in range(iters):
-            om, JS = self.stackelberg_terms(x)
-            F = om[..., b]
-            if np.max(np.abs(F), initial=0.0) <= tol * max(1.0, np.max(np.abs(x), initial=0.0)):
-                break
-            step = np.linalg.solve(JS[..., b[:, None], b], F[..., None])[..., 0]
-            x[..., b] = x[..., b] - step
-            x = self.wrap(x)
-        else:
-            raise ValueError(f"{self.name}: the followers' response did not converge from {x}")
-        JS = self.jacobian_S(x)
-        for lv in range(k + 1, len(self.levels)):
-            for i in self.levels[lv]:
-                s = self.slices[i]
-                block = JS[..., s, s]
-                eig = np.linalg.eigvalsh((block + np.swapaxes(block, -1, -2)) / 2)
-                if np.any(eig <= 0):
-                    raise ValueError(
-                        f"{self.name}: {self.players[i].name!r}'s Hessian is not positive definite at its "
-                        f"response (eigenvalues {eig.ravel().tolist()}); the response is not a best response"
-                    )
-        return x
