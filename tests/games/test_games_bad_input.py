@@ -124,3 +124,18 @@ def test_duopoly_price_floor_saturated_region():
     game = make("duopoly", price_floor=True)
     with pytest.raises(ValueError, match="singular"):
         game.omega_S(np.array([80.0, 60.0]))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"instance": "spurious"}, {"A": 1.0, "B": 1.0, "C": 1.0}],
+    ids=["indefinite-H22", "negative-definite-H22"],
+)
+def test_indefinite_H22_has_no_best_response(params):
+    """Where H22 is not positive definite the follower's stationary point is no best response: ValueError."""
+    game = make("zero_sum", **params)
+    x = np.full(game.d, 0.5)
+    assert np.all(np.isfinite(game.omega_S(x)))  # H22 is invertible: the implicit map itself exists
+    with pytest.raises(ValueError, match="'follower'.*not positive definite.*not a best response"):
+        game.response(x, 0)
+    assert game.stackelberg_equilibrium() is None
