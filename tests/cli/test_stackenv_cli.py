@@ -145,3 +145,20 @@ def test_all_prints_every_game(capsys):
     for name in list_games():
         assert f"== {name}" in text
     assert "error" not in text
+
+
+def test_matrix_parameters_as_json(capsys):
+    """``--set A=[[1,0],[0,2]]`` reaches a game taking matrices; mismatched shapes exit 2 with the game's message."""
+    sets = ["--set", "A=[[1,0],[0,2]]", "--set", "B=[[1,0],[0,1]]", "--set", "C=[[-1,0],[0,-1]]"]
+    assert main(["equilibria", "zero_sum", *sets, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["params"]["A"] == [[1.0, 0.0], [0.0, 2.0]] and out["params"]["C"] == [[-1.0, 0.0], [0.0, -1.0]]
+    (nash,) = out["nash"]
+    (stack,) = out["stackelberg"]
+    np.testing.assert_allclose(nash["x"], np.zeros(4), atol=1e-12)
+    np.testing.assert_allclose(stack["x"], np.zeros(4), atol=1e-12)
+    assert all(nash["classification"][k] for k in FLAGS)  # A ≻ 0, −C ≻ 0: stable Nash and Stackelberg (Prop. 1)
+    with pytest.raises(SystemExit) as exc:
+        main(["equilibria", "zero_sum", "--set", "A=[[1,0],[0,2]]", "--set", "B=1", "--set", "C=-1"])
+    assert exc.value.code == 2
+    assert "zero_sum" in capsys.readouterr().err
