@@ -55,6 +55,7 @@ class SingleAgentEnv(gymnasium.Env):
         rescale_actions: expose actions in ``[−1, 1]`` (mapped linearly onto the agent's bounds).
 
     Raises:
+        TypeError: ``env`` is neither a PettingZoo ``ParallelEnv`` nor an ``AECEnv``.
         ValueError: unknown agent, missing or unknown opponents, or an opponent that is neither callable
             nor a learner.
     """
