@@ -1,4 +1,4 @@
-"""Zero-sum games (f_2 = −f_1; paper §3, Props. 1–3) as PettingZoo envs.
+"""Zero-sum games (f_2 = −f_1; paper §2.2.1, Props. 1–3) as PettingZoo envs.
 
 The leader minimises f_1, the follower minimises −f_1.
 
