@@ -57,6 +57,11 @@ class Oligopoly(Game):
         self.A = float(as_float_array(A, "A", ()))
         self.leader_cost = float(as_float_array(leader_cost, "leader_cost", ()))
         cf = as_float_array(follower_costs, "follower_costs")
+        if cf.ndim == 0:
+            raise ValueError(
+                f"oligopoly: follower_costs must list N >= 1 costs (one per follower), got the scalar {float(cf):g}; "
+                f"for a single follower give [{float(cf):g}]"
+            )
         if cf.ndim != 1 or cf.size < 1:
             raise ValueError(f"oligopoly: follower_costs must list N >= 1 costs (one per follower), got {cf.shape}")
         self.follower_costs = cf

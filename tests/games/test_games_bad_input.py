@@ -16,6 +16,7 @@ from stackenv.games import list_games, make
         ("oligopoly", {"follower_costs": [2.0, 120.0]}, "A > every unit cost"),
         ("oligopoly", {"follower_costs": []}, "N >= 1"),
         ("oligopoly", {"follower_costs": [[1.0, 2.0]]}, "N >= 1"),
+        ("oligopoly", {"follower_costs": 2.0}, r"got the scalar 2; for a single follower give \[2\]"),
         ("oligopoly", {"A": float("nan")}, "'A' must be finite"),
         ("oligopoly", {"follower_costs": [1.0, float("inf")]}, "'follower_costs' must be finite"),
         ("oligopoly", {"leader_cost": -1.0}, "non-negative"),
