@@ -89,6 +89,26 @@ def test_copy_b_equals_pettingzoo_seed_plus_b(game, feedback):
                 assert rew_b[a][b] == steps[b][1][a]
 
 
+@pytest.mark.parametrize("game", ["torus", "duopoly", "planar"])
+def test_student_t_and_per_agent_noise_match_pettingzoo(game):
+    """Same noise semantics in the batched env: Student-t, per-agent std (dict form), copy b == seed + b."""
+    B, seed = 2, 7
+    g = Planar() if game == "planar" else env_module(f"{game}_v0").parallel_env().game
+    kw = {"feedback": "gradient", "noise": "student_t", "df": 3.5, "noise_std": {g.agents[0]: 0.2, g.agents[1]: 1.5}}
+    bat = batched_env(g, num_envs=B, **kw)
+    pzs = [parallel_env(g, **kw) for _ in range(B)]
+    obs_b, _ = bat.reset(seed=seed)
+    obs_p = [pz.reset(seed=seed + b)[0] for b, pz in enumerate(pzs)]
+    rng = np.random.default_rng(2)
+    for _ in range(6):
+        for b in range(B):
+            for a in bat.possible_agents:
+                _assert_same(obs_p[b][a], obs_b[a], b)
+        acts = _actions(pzs[0], rng, B)
+        obs_b, *_ = bat.step(acts)
+        obs_p = [pz.step({a: v[b] for a, v in acts.items()})[0] for b, pz in enumerate(pzs)]
+
+
 def test_seed_sequence_and_dtype():
     g = env_module("duopoly_v0").parallel_env().game
     a = BatchedStackelbergEnv(g, num_envs=3, noise_std=1.0, dtype=np.float32)
