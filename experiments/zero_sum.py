@@ -280,8 +280,8 @@ def plot_phase(games, points, classes, trajs, args, path: Path) -> None:
             verdict = "attracts" if attracts[name] else "repels (saddle)"
             ax.set_title(f"{inst}{where}\n{LABELS[name]}, ẋ = −{sym}: x* {verdict}", fontsize=10)
             ax.legend(fontsize=7.5, loc="lower left", framealpha=0.9)
-        axes[0, col].set_title(
-            f"{inst}{where}: x* is {kind} (full game)\n" + axes[0, col].get_title().split("\n")[1], fontsize=10
+        axes[0, col].set_title(  # three short lines: one long line runs into the next panel's title
+            f"{inst}{where}\nx* is {kind} (full game)\n" + axes[0, col].get_title().split("\n")[1], fontsize=10
         )
     fig.suptitle(
         "Phase portraits: gradient play (top) vs hierarchical dynamics (bottom). prop2: a non-Nash Stackelberg "
