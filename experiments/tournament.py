@@ -5,8 +5,8 @@ Every (game, leader rule, follower rule, seed) is one match: the two rules learn
 of ``OUT/matches.csv`` (final joint action, time-averaged costs of both roles, distances to the nearest
 Stackelberg and Nash equilibrium, steps until the run entered and stayed in a neighbourhood of an
 equilibrium, divergence). From the table: per-role leaderboards (mean normalised cost with 95% CI,
-Bradley–Terry/Elo rating from head-to-head comparisons), a leader×follower heatmap per game, and
-``OUT/report.md``.
+Bradley–Terry/Elo rating from head-to-head comparisons), a leader×follower heatmap per game (equilibrium
+costs marked on the colour bars), and ``OUT/report.md``.
 
     python -m experiments.tournament --games duopoly torus --seeds 16 --steps 2000 --out results/tournament
     python -m experiments.tournament ... --backend dask                     # a local Dask cluster
@@ -121,6 +121,25 @@ def compatible(game, leader: str, follower: str) -> bool:
         return False
 
 
+def seat_indices(game) -> tuple[list[int], list[int]]:
+    """Players in leader seats (with levels below them) and in follower seats (the bottom level)."""
+    leader_idx = [i for i in range(game.n) if game.below_coords[game.level_of[i]].size > 0]
+    return leader_idx, [i for i in range(game.n) if i not in leader_idx]
+
+
+def equilibrium_costs(game) -> dict[str, list[tuple[float, float]]]:
+    """``{"Stackelberg": [...], "Nash": [...]}``: (leader-seat cost, follower-seat cost) at each equilibrium of
+    that kind — the same seat averages as a match's ``leader_cost``/``follower_cost``; kinds the game lacks are
+    left out."""
+    leader_idx, follower_idx = seat_indices(game)
+    out = {}
+    for label, eqs in (("Stackelberg", stackelberg_equilibria(game)), ("Nash", nash_equilibria(game))):
+        costs = [game.costs(np.asarray(e.x, float)) for e in eqs]
+        if costs:
+            out[label] = [(float(np.mean(c[leader_idx])), float(np.mean(c[follower_idx]))) for c in costs]
+    return out
+
+
 def simulate_block(game_name: str, leader: str, follower: str, seeds: tuple[int, ...], steps: int) -> list[dict]:
     """Play one block of consecutive seeds of one (game, leader, follower) cell; one row per seed."""
     warnings.simplefilter("ignore")  # schedule/safeguard warnings are reported via diagnostics
@@ -139,8 +158,7 @@ def simulate_block(game_name: str, leader: str, follower: str, seeds: tuple[int,
             return np.full(x.shape[:-1], np.inf)
         return np.min(np.stack([game.distance(x, p) for p in points]), axis=0)
 
-    leader_idx = [i for i in range(game.n) if game.below_coords[game.level_of[i]].size > 0]
-    follower_idx = [i for i in range(game.n) if i not in leader_idx]
+    leader_idx, follower_idx = seat_indices(game)
     costs = traj.costs[1:]  # exact costs at the joint actions played at steps 1..K
     d_path = nearest(every, traj.x[1:])  # (K, B)
     outside = d_path > cfg["radius"]
@@ -222,7 +240,7 @@ def report(rows: list[dict[str, str]], out: Path, args: Args, notes: list[str]) 
         if not sub:
             continue
         png = f"heatmap_{g}.png"
-        heatmap(rows, g, out / png)
+        heatmap(rows, g, out / png, equilibrium_costs(game_for(g)))
         cells = {}
         for r in sub:
             cells.setdefault((r["leader"], r["follower"]), []).append(r)

@@ -294,24 +294,45 @@ def leaderboard(rows: list[dict[str, str]], role: str) -> list[dict[str, Any]]:
     return board
 
 
-def heatmap(rows: list[dict[str, str]], game: str, path: str | os.PathLike) -> None:
-    """Leader×follower heatmaps of both roles' mean time-averaged cost for one game (PNG)."""
+def heatmap(
+    rows: list[dict[str, str]],
+    game: str,
+    path: str | os.PathLike,
+    references: dict[str, list[tuple[float, float]]] | None = None,
+) -> None:
+    """Leader×follower heatmaps of both roles' mean time-averaged cost for one game (PNG).
+
+    Means are over the matches that did not diverge (as in the report's tables); a cell with diverged matches
+    says how many. ``references`` maps a label (``"Stackelberg"``, ``"Nash"``) to ``(leader cost, follower
+    cost)`` at each equilibrium of that kind: they are drawn as lines on the colour bars, whose range is
+    widened to hold them, so a cell's colour reads against the equilibrium costs.
+    """
+    from matplotlib.lines import Line2D
+
     from experiments.common import setup_matplotlib
 
     plt = setup_matplotlib()
+    references = references or {}
+    styles = dict(zip(sorted(references, key=lambda k: k != "Stackelberg"), ("-", "--", ":", "-.")))
     sub = [r for r in rows if r["game"] == game]
     leaders = sorted({r["leader"] for r in sub})
     followers = sorted({r["follower"] for r in sub})
-    fig, axes = plt.subplots(1, 2, figsize=(4 + 1.3 * len(followers) * 2, 1.5 + 0.7 * len(leaders)))
-    for ax, role in zip(axes, ("leader", "follower")):
+    fig, axes = plt.subplots(1, 2, figsize=(4 + 1.3 * len(followers) * 2, 2.2 + 0.7 * len(leaders)))
+    for k, (ax, role) in enumerate(zip(axes, ("leader", "follower"))):
         M = np.full((len(leaders), len(followers)), np.nan)
+        diverged = np.zeros(M.shape, int)
         for i, L in enumerate(leaders):
             for j, F in enumerate(followers):
-                c = [float(r[f"{role}_cost"]) for r in sub if r["leader"] == L and r["follower"] == F]
+                cell = [r for r in sub if r["leader"] == L and r["follower"] == F]
+                diverged[i, j] = sum(r["diverged"] == "1" for r in cell)
+                c = [float(r[f"{role}_cost"]) for r in cell if r["diverged"] == "0"]
                 c = [v for v in c if math.isfinite(v)]
                 if c:
                     M[i, j] = np.mean(c)
-        im = ax.imshow(M, cmap="viridis_r", aspect="auto")
+        refs = {label: sorted({round(v[k], 10) for v in vals}) for label, vals in references.items()}
+        span = [v for v in M.ravel() if np.isfinite(v)] + [v for vals in refs.values() for v in vals]
+        lo, hi = (min(span), max(span)) if span else (0.0, 1.0)
+        im = ax.imshow(M, cmap="viridis_r", aspect="auto", vmin=lo, vmax=hi if hi > lo else lo + 1.0)
         ax.set_xticks(range(len(followers)), followers, rotation=30, ha="right")
         ax.set_yticks(range(len(leaders)), leaders)
         ax.set_xlabel("follower rule")
@@ -319,9 +340,24 @@ def heatmap(rows: list[dict[str, str]], game: str, path: str | os.PathLike) -> N
         ax.set_title(f"{game}: mean {role} cost (lower is better)")
         for i in range(len(leaders)):
             for j in range(len(followers)):
-                if np.isfinite(M[i, j]):
-                    ax.text(j, i, f"{M[i, j]:.3g}", ha="center", va="center", color="w", fontsize=8)
-        fig.colorbar(im, ax=ax, label=f"time-averaged {role} cost")
-    fig.tight_layout()
+                text = f"{M[i, j]:.3g}" if np.isfinite(M[i, j]) else "—"
+                if diverged[i, j]:
+                    text += f"\n({diverged[i, j]} diverged)"
+                # dark text on the light (low-cost, yellow) end of viridis_r, white on the dark end
+                light = np.isfinite(M[i, j]) and im.norm(M[i, j]) < 0.5
+                ax.text(j, i, text, ha="center", va="center", color="black" if light else "white", fontsize=8)
+        bar = fig.colorbar(im, ax=ax, label=f"time-averaged {role} cost")
+        for label, vals in refs.items():
+            for v in vals:
+                bar.ax.axhline(v, color="tab:red", ls=styles[label], lw=2.5)
+    if references:
+        handles = [
+            Line2D([], [], color="tab:red", ls=styles[label], lw=2.5, label=f"{label} equilibrium cost")
+            for label in references
+        ]
+        fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=9, title="on the colour bars")
+        fig.tight_layout(rect=(0, min(0.3, 0.8 / fig.get_figheight()), 1, 1))  # ~0.8 in for the legend
+    else:
+        fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -155,3 +155,41 @@ def test_a_match_depends_on_its_seed_not_on_how_many_seeds_run(tmp_path):
     two = list(csv.DictReader(open(tmp_path / "two" / "matches.csv")))
     four = list(csv.DictReader(open(tmp_path / "four" / "matches.csv")))
     assert two == four[:2]
+
+
+def test_heatmap_marks_equilibrium_costs_and_keeps_cell_labels_readable(tmp_path):
+    """Equilibrium costs are lines on the colour bars (inside their range), named in a legend; diverged
+    matches are left out of a cell's mean and counted; cell text is dark on light cells, white on dark."""
+    from experiments.tournament_lib import heatmap
+    from tests.experiments.figures import captured_figures, figure_problems
+
+    def row(leader, seed, lc, fc, diverged="0"):
+        return {
+            "game": "g",
+            "leader": leader,
+            "follower": "f",
+            "seed": str(seed),
+            "leader_cost": str(lc),
+            "follower_cost": str(fc),
+            "diverged": diverged,
+        }
+
+    rows = [row("cheap", 0, -10.0, 1.0), row("dear", 0, 10.0, 2.0), row("dear", 1, 99.0, 99.0, diverged="1")]
+    refs = {"Stackelberg": [(-20.0, 0.5)], "Nash": [(5.0, 3.0)]}
+    with captured_figures() as saved:
+        heatmap(rows, "g", tmp_path / "h.png", refs)
+    ((path, fig, kw),) = saved
+    assert not figure_problems(path, fig, kw)
+    panels = [ax for ax in fig.axes if ax.images]
+    bars = [ax for ax in fig.axes if not ax.images]
+    assert len(panels) == len(bars) == 2
+    for k, (ax, bar) in enumerate(zip(panels, bars)):
+        lo, hi = ax.images[0].get_clim()
+        marks = sorted(line.get_ydata()[0] for line in bar.lines)
+        assert marks == sorted([refs["Stackelberg"][0][k], refs["Nash"][0][k]])
+        assert lo <= min(marks) and max(marks) <= hi
+        texts = {t.get_text(): t.get_color() for t in ax.texts}
+        cheap, dear = ("-10", "10") if k == 0 else ("1", "2")
+        assert texts[cheap] == "black" and texts[f"{dear}\n(1 diverged)"] == "white"  # the diverged 99 is left out
+    legend = " ".join(t.get_text() for t in fig.legends[0].get_texts())
+    assert "Stackelberg equilibrium cost" in legend and "Nash equilibrium cost" in legend
