@@ -6,7 +6,9 @@ of ``OUT/matches.csv`` (final joint action, time-averaged costs of both roles, d
 Stackelberg and Nash equilibrium, steps until the run entered and stayed in a neighbourhood of an
 equilibrium, divergence). From the table: per-role leaderboards (mean normalised cost with 95% CI,
 Bradley–Terry/Elo rating from head-to-head comparisons), a leader×follower heatmap per game (equilibrium
-costs marked on the colour bars), and ``OUT/report.md``.
+costs marked on the colour bars), ``OUT/report.md`` and the JSON summary (``--json``, default
+``OUT/summary.json``): the experiments' contract ``{"experiment", "runs": [...]}`` with one ``runs`` entry per
+(game, leader rule, follower rule) (:func:`cell_runs`), plus the leaderboards.
 
     python -m experiments.tournament --games duopoly torus --seeds 16 --steps 2000 --out results/tournament
     python -m experiments.tournament ... --backend dask                     # a local Dask cluster
@@ -37,7 +39,7 @@ from tqdm.auto import tqdm
 
 from agents import list_learners, make_learner, play
 from agents.play import choose_feedback
-from experiments.common import arg, markdown_table, parse_args, write_json
+from experiments.common import arg, markdown_table, parse_args, run_summary, write_json
 from experiments.tournament_lib import KEY, MatchStore, heatmap, leaderboard, run_tasks
 from stackenv.envs import BatchedStackelbergEnv
 from stackenv.equilibria import nash_equilibria, stackelberg_equilibria
@@ -209,6 +211,47 @@ def plan(args: Args) -> tuple[list[tuple], list[tuple], list[str]]:
     return keys, blocks, notes
 
 
+def cell_runs(rows: list[dict[str, str]], games: list[str], steps: int) -> list[dict[str, Any]]:
+    """The JSON summary's ``runs`` (issue 5's contract): one entry per (game, leader rule, follower rule) cell,
+    seeds in order. ``dynamics`` is ``{leader}_leader_vs_{follower}``; ``equilibrium`` the Stackelberg equilibrium
+    most of the cell's runs ended nearest to (every one is listed under ``stackelberg_equilibria``), and the
+    distance statistics are to it; ``diverged`` counts the cell's diverged matches."""
+    runs = []
+    for g in games:
+        cells: dict[tuple[str, str], list[dict[str, str]]] = {}
+        for r in rows:
+            if r["game"] == g:
+                cells.setdefault((r["leader"], r["follower"]), []).append(r)
+        if not cells:
+            continue
+        game = game_for(g)
+        stack = np.array([e.x for e in stackelberg_equilibria(game)], float).reshape(-1, game.d)
+        for (L, F), rs in sorted(cells.items()):
+            rs = sorted(rs, key=lambda r: int(r["seed"]))
+            finals = np.array([np.array(r["final_action"].strip("[]").split(), float) for r in rs])
+            if len(stack):
+                nearest = np.argmin([game.distance(finals, p) for p in stack], axis=0)
+                eq = stack[np.bincount(nearest, minlength=len(stack)).argmax()]
+            else:  # no Stackelberg equilibrium: distances are null
+                eq = np.full(game.d, np.nan)
+            runs.append(
+                run_summary(
+                    game,
+                    f"{L}_leader_vs_{F}",
+                    steps,
+                    finals,
+                    eq,
+                    leader=L,
+                    follower=F,
+                    seed_indices=[int(r["seed"]) for r in rs],
+                    diverged=sum(r["diverged"] == "1" for r in rs),
+                    stackelberg_equilibria=stack,
+                    noise_std=settings(g)["noise_std"],
+                )
+            )
+    return runs
+
+
 def report(rows: list[dict[str, str]], out: Path, args: Args, notes: list[str]) -> dict[str, Any]:
     """Leaderboards, heatmaps and report.md; returns the JSON summary."""
     boards = {role: leaderboard(rows, role) for role in ("leader", "follower")}
@@ -279,6 +322,7 @@ def report(rows: list[dict[str, str]], out: Path, args: Args, notes: list[str]) 
     (out / "report.md").write_text("\n".join(lines))
     return {
         "experiment": "tournament",
+        "runs": cell_runs(rows, args.games, args.steps),
         "games": args.games,
         "seeds": args.seeds,
         "steps": args.steps,

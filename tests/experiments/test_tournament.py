@@ -157,6 +157,37 @@ def test_a_match_depends_on_its_seed_not_on_how_many_seeds_run(tmp_path):
     assert two == four[:2]
 
 
+def test_json_summary_follows_the_experiments_contract(local_run):
+    """One ``runs`` entry per (game, leader, follower) cell, with the keys every experiment's summary carries."""
+    import json
+
+    from stackenv.games import make
+    from tests.experiments.contract import RUN_KEYS
+
+    out, summary = local_run
+    payload = json.loads((out / "summary.json").read_text())
+    assert payload == summary and payload["experiment"] == "tournament"
+    rows = list(csv.DictReader(open(out / "matches.csv")))
+    runs = {(r["game"], r["leader"], r["follower"]): r for r in payload["runs"]}
+    assert set(runs) == {(r["game"], r["leader"], r["follower"]) for r in rows} and len(runs) == len(payload["runs"])
+    for (game, leader, follower), run in runs.items():
+        assert RUN_KEYS <= set(run), RUN_KEYS - set(run)
+        assert run["dynamics"] == f"{leader}_leader_vs_{follower}"
+        assert run["params"] == tournament.game_for(game).params and run["steps"] == 400 and run["seeds"] == 3
+        cell = sorted(
+            (r for r in rows if (r["game"], r["leader"], r["follower"]) == (game, leader, follower)),
+            key=lambda r: int(r["seed"]),
+        )
+        finals = [[float(v) for v in r["final_action"].strip("[]").split()] for r in cell]
+        np.testing.assert_array_equal(run["final_actions"], finals)
+        g = make(game, **tournament.settings(game)["params"])
+        dist = g.distance(np.array(finals), np.array(run["equilibrium"]))
+        assert run["distance_median"] == pytest.approx(np.median(dist))
+        assert run["distance_p95"] == pytest.approx(np.percentile(dist, 95))
+    np.testing.assert_allclose(runs[("duopoly", "hierarchical", "best_response")]["equilibrium"], [46.0, 26.0])
+    assert runs[("duopoly", "hierarchical", "best_response")]["distance_median"] < 1.0
+
+
 def test_heatmap_marks_equilibrium_costs_and_keeps_cell_labels_readable(tmp_path):
     """Equilibrium costs are lines on the colour bars (inside their range), named in a legend; diverged
     matches are left out of a cell's mean and counted; cell text is dark on light cells, white on dark."""
