@@ -156,7 +156,8 @@ def plot_paths(game, trajs, targets, path: Path) -> None:
         for ax, series in ((axes[0], tr.x), (axes[1], profits)):
             for firm, style in ((0, "-"), (1, ":")):
                 y = series[keep, :, firm]
-                lo, mid, hi = np.nanpercentile(y, [10, 50, 90], axis=1)
+                mid = np.nanmean(y, axis=1)  # the mean path over seeds (Fig. 1), with the 10–90% spread
+                lo, hi = np.nanpercentile(y, [10, 90], axis=1)
                 label = f"{name}, firm {firm + 1} ({'leader' if firm == 0 else 'follower'})"
                 ax.plot(k, mid, style, color=colors[name], label=label, lw=1.4)
                 ax.fill_between(k, lo, hi, color=colors[name], alpha=0.12)
@@ -164,8 +165,8 @@ def plot_paths(game, trajs, targets, path: Path) -> None:
             axes[0].axhline(targets[name][firm], color=colors[name], lw=0.8, ls="--", alpha=0.7)
             axes[1].axhline(-game.costs(targets[name])[firm], color=colors[name], lw=0.8, ls="--", alpha=0.7)
     for ax, ylabel, title in (
-        (axes[0], "quantity q_i (units)", "(a) production paths (dashed: equilibria)"),
-        (axes[1], "profit π_i = −f_i (money)", "(b) profit paths (dashed: equilibrium profits)"),
+        (axes[0], r"quantity $q_i$ (units)", "(a) production paths (dashed: equilibria)"),
+        (axes[1], r"profit $\pi_i = -f_i$ (money)", "(b) profit paths (dashed: equilibrium profits)"),
     ):
         ax.set_xscale("log")
         ax.set_xlabel("iteration k")
@@ -174,7 +175,7 @@ def plot_paths(game, trajs, targets, path: Path) -> None:
     eq_profits = np.concatenate([-game.costs(t) for t in targets.values()])
     axes[1].set_ylim(0.5 * eq_profits.min(), 1.3 * eq_profits.max())  # early transients leave the frame
     axes[0].legend(fontsize=7, ncol=2)
-    fig.suptitle(f"Duopoly A={game.A:g}, c={tuple(game.c.tolist())}: median and 10–90% band over seeds")
+    fig.suptitle(f"Duopoly A={game.A:g}, c={tuple(game.c.tolist())}: mean and 10–90% band over seeds")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -50,3 +50,24 @@ def test_duopoly_runs_reach_their_equilibria(tmp_path, A, c):
     assert (tmp_path / "duopoly_paths.png").stat().st_size > 20_000
     table = (tmp_path / "table.md").read_text()
     assert ("(944.4, 1114.7)" in table) == (A == 100.0)  # the paper's numbers only at its parameters
+
+
+def test_paths_figure_draws_the_mean_over_seeds(tmp_path):
+    """Fig. 1 shows the mean path over seeds (issue 5: 'mean and spread'), each firm's equilibrium dashed."""
+    from types import SimpleNamespace
+
+    from tests.experiments.figures import captured_figures
+
+    game = make("duopoly")
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 100, (4, 5, 2)) ** 2 / 100  # skewed over seeds: mean ≠ median
+    traj = SimpleNamespace(steps=np.arange(4), x=x, costs=game.costs(x))
+    targets = {"nash": game.nash_closed_form()}
+    with captured_figures() as saved:
+        duopoly.plot_paths(game, {"nash": traj}, targets, tmp_path / "p.png")
+    ((_, fig, _),) = saved
+    ax = fig.axes[0]
+    leader = next(line for line in ax.lines if line.get_label() == "nash, firm 1 (leader)")
+    np.testing.assert_allclose(leader.get_ydata(), x[1:, :, 0].mean(axis=1))
+    dashed = [line.get_ydata()[0] for line in ax.lines if line.get_linestyle() == "--"]
+    np.testing.assert_allclose(sorted(dashed), sorted(targets["nash"]))
