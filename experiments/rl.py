@@ -16,8 +16,9 @@ the follower then answers:
 Rescaling (what makes PPO reliable here): actions in [−1, 1] mapped linearly onto [0, A]
 (``SingleAgentEnv(rescale_actions=True)``), observations divided by A (the last joint action in
 leader-first play, the leader's own gradient in simultaneous play), rewards divided by ``--reward-scale``
-(profits are O(10³)). The SB3 path wraps the PettingZoo envs in ``stackenv.wrappers.SingleAgentEnv``
-(``agents/sb3.py`` did not exist when this script was written); a PettingZoo env equals one copy of the
+(profits are O(10³)). The script builds the single-agent view itself (``stackenv.wrappers.SingleAgentEnv``
+under the ``Commit`` wrapper below, which holds one decision for H follower steps) rather than through
+``agents.sb3.train_sb3``, which trains on one env step per decision; a PettingZoo env equals one copy of the
 batched env, copy for copy.
 
 Learning curves: every ``timesteps / evals`` training steps the deterministic policy is evaluated on
