@@ -224,3 +224,20 @@ def test_heatmap_marks_equilibrium_costs_and_keeps_cell_labels_readable(tmp_path
         assert texts[cheap] == "black" and texts[f"{dear}\n(1 diverged)"] == "white"  # the diverged 99 is left out
     legend = " ".join(t.get_text() for t in fig.legends[0].get_texts())
     assert "Stackelberg equilibrium cost" in legend and "Nash equilibrium cost" in legend
+
+
+def test_without_rule_lists_every_registered_rule_that_fits_takes_part():
+    """Issue 5: without ``--leaders/--followers`` every registered learner that fits the role plays; a pairing no
+    feedback mode serves is skipped with a note, never silently."""
+    from agents import list_learners
+    from experiments.common import parse_args
+
+    args = parse_args(tournament.Args, ["--games", "duopoly", "--seeds", "2"])
+    keys, blocks, notes = tournament.plan(args)
+    leaders, followers = list_learners(role="leader"), list_learners(role="follower")
+    assert {k[1] for k in keys} == set(leaders) and {k[2] for k in keys} == set(followers)
+    for L in leaders:
+        for F in followers:
+            played = {("duopoly", L, F, 0), ("duopoly", L, F, 1)} <= set(keys)
+            assert played != any(f"{L} vs {F} skipped" in n for n in notes), (L, F)
+    assert sum(len(b[3]) for b in blocks) == len(keys)
