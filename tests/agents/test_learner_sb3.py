@@ -86,3 +86,33 @@ def test_sb3_learner_validates_shapes_and_algorithms():
     with pytest.raises(ValueError, match="unknown SB3 algorithm"):
         env = duopoly_v0.env(feedback="reward", max_steps=1)
         train_sb3("NOPE", env, "leader", {"follower": agents.BestResponse()}, 1)
+
+
+def test_ppo_follower_trained_in_the_aec_env_sees_the_leaders_action_in_any_env():
+    """Either role, leader-first: a PPO follower trained in the AEC env observes its gradient and this round's
+    committed leader action (``above``). As an ``SB3Learner`` it rebuilds that from the joint action, so it plays
+    the same trajectory in the batched env (copy b, seed s) as in the AEC env (seed s + b), up to float32
+    rounding of the policy's inputs."""
+    from stackenv.envs import StackelbergAECEnv
+
+    follower = train_sb3(
+        "PPO",
+        duopoly_v0.env(feedback="gradient", max_steps=8),
+        "follower",
+        {"leader": agents.GradientPlay()},
+        total_timesteps=128,
+        obs_scale=1 / 100,
+        reward_scale=1 / 1000,
+        seed=0,
+        n_steps=64,
+        batch_size=32,
+        n_epochs=1,
+    )
+    assert follower.above and follower.model.observation_space.shape == (2,)  # own gradient + leader's q_1
+    game, K, s = make("duopoly"), 20, 3
+    batched = BatchedStackelbergEnv(game, num_envs=2, feedback="gradient", noise_std=np.sqrt(10), dtype=np.float32)
+    ref = agents.play(batched, {"leader": agents.GradientPlay(), "follower": follower}, K, seed=s)
+    aec = StackelbergAECEnv(game, feedback="gradient", noise_std=np.sqrt(10))
+    traj = agents.play(aec, {"leader": agents.GradientPlay(), "follower": follower}, K, seed=s + 1)
+    assert not ref.stopped.any() and not traj.stopped.any()
+    np.testing.assert_allclose(traj.x[:, 0], ref.x[:, 1], atol=1e-5)  # measured 2e-8
