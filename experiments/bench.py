@@ -29,6 +29,8 @@ Profile notes (issue 6; pyinstrument / line_profiler, 2 shared AMD EPYC cores; b
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 import os
 import platform
@@ -249,7 +251,8 @@ def bench_tournament(seeds: int, steps: int) -> dict[str, Any]:
             "false",
         ]
         t = time.perf_counter()
-        tournament.main(argv)
+        with contextlib.redirect_stdout(io.StringIO()):  # its leaderboards would bury the benchmark table
+            tournament.main(argv)
         secs = time.perf_counter() - t
     return {
         "tournament_seconds": secs,

@@ -27,9 +27,12 @@ N_FOLLOWER_KEYS = {
 }
 
 
-def test_bench_tiny_writes_every_key(tmp_path):
+def test_bench_tiny_writes_every_key(tmp_path, capsys):
     path = tmp_path / "bench.json"
     res = bench.main(["--tiny", "--repeats", "1", "--json", str(path)])
+    printed = capsys.readouterr().out
+    assert "| benchmark |" in printed and "standard tournament (s)" in printed
+    assert "leaderboard" not in printed  # the tournament's own output stays out of the benchmark table
     data = json.loads(path.read_text())
     assert KEYS <= set(data) and KEYS <= set(res)
     assert N_FOLLOWER_KEYS <= set(data["n_follower"])
