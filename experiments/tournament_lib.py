@@ -307,13 +307,18 @@ def heatmap(
     cost)`` at each equilibrium of that kind: they are drawn as lines on the colour bars, whose range is
     widened to hold them, so a cell's colour reads against the equilibrium costs.
     """
+    from matplotlib import patheffects
     from matplotlib.lines import Line2D
 
     from experiments.common import setup_matplotlib
 
     plt = setup_matplotlib()
     references = references or {}
-    styles = dict(zip(sorted(references, key=lambda k: k != "Stackelberg"), ("-", "--", ":", "-.")))
+    # one colour and dash per kind (Stackelberg first), outlined in white so a line shows on any colour
+    kinds = sorted(references, key=lambda k: k != "Stackelberg")
+    styles = {k: dict(zip(("color", "ls"), cs)) for k, cs in zip(kinds, [("tab:red", "-"), ("tab:blue", (0, (2, 1)))])}
+    styles.update({k: {"color": "black", "ls": ":"} for k in kinds[2:]})
+    outline = [patheffects.withStroke(linewidth=4.5, foreground="white")]
     sub = [r for r in rows if r["game"] == game]
     leaders = sorted({r["leader"] for r in sub})
     followers = sorted({r["follower"] for r in sub})
@@ -349,10 +354,10 @@ def heatmap(
         bar = fig.colorbar(im, ax=ax, label=f"time-averaged {role} cost")
         for label, vals in refs.items():
             for v in vals:
-                bar.ax.axhline(v, color="tab:red", ls=styles[label], lw=2.5)
+                bar.ax.axhline(v, lw=2.5, path_effects=outline, **styles[label])
     if references:
         handles = [
-            Line2D([], [], color="tab:red", ls=styles[label], lw=2.5, label=f"{label} equilibrium cost")
+            Line2D([], [], lw=2.5, path_effects=outline, label=f"{label} equilibrium cost", **styles[label])
             for label in references
         ]
         fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=9, title="on the colour bars")
