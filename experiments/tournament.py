@@ -26,6 +26,7 @@ the table an uninterrupted run gives.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import sys
@@ -37,7 +38,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from agents import list_learners, make_learner, play
+from agents import PowerSchedule, learner_spec, list_learners, make_learner, play
 from agents.play import choose_feedback
 from experiments.common import arg, markdown_table, parse_args, run_summary, write_json
 from experiments.tournament_lib import KEY, MatchStore, heatmap, leaderboard, run_tasks
@@ -98,12 +99,21 @@ def settings(name: str) -> dict[str, Any]:
     return GAME_SETTINGS.get(name, {"params": {}, "noise_std": 0.1, "radius": 0.1})
 
 
+#: Step size of every follower rule that takes one: the faster timescale γ_2 = 1/k^{2/3} (the paper's duopoly
+#: choice), so γ_1 = 1/k (the leaders' registry default) = o(γ_2) in every pairing, as eq. (1)'s theory needs.
+FOLLOWER_LR = PowerSchedule(1.0, 2.0 / 3.0)
+
+
 def _learners(game, leader: str, follower: str) -> dict:
-    """One learner per agent: the leader rule on every player with levels below, the follower rule on the rest."""
+    """One learner per agent: the leader rule (registry defaults) on every player with levels below, the
+    follower rule on the bottom level, on the faster timescale :data:`FOLLOWER_LR` where it takes a step size."""
     out = {}
     for i, agent in enumerate(game.agents):
-        has_below = game.below_coords[game.level_of[i]].size > 0
-        out[agent] = make_learner(leader if has_below else follower)
+        if game.below_coords[game.level_of[i]].size > 0:
+            out[agent] = make_learner(leader)
+        else:
+            takes_lr = "lr" in inspect.signature(learner_spec(follower).factory).parameters
+            out[agent] = make_learner(follower, lr=FOLLOWER_LR) if takes_lr else make_learner(follower)
     return out
 
 

@@ -241,3 +241,14 @@ def test_without_rule_lists_every_registered_rule_that_fits_takes_part():
             played = {("duopoly", L, F, 0), ("duopoly", L, F, 1)} <= set(keys)
             assert played != any(f"{L} vs {F} skipped" in n for n in notes), (L, F)
     assert sum(len(b[3]) for b in blocks) == len(keys)
+
+
+def test_followers_learn_on_the_faster_timescale():
+    from stackenv.games import make
+
+    game = make("duopoly")
+    learners = tournament._learners(game, "hierarchical", "gradient")
+    k = 1000.0
+    assert learners["leader"].lr(k) == pytest.approx(1 / k)  # γ_1 = 1/k
+    assert learners["follower"].lr(k) == pytest.approx(k ** (-2 / 3))  # γ_2 = 1/k^{2/3}: γ_1 = o(γ_2)
+    assert tournament._learners(game, "gradient", "best_response")["follower"].name == "best_response"
