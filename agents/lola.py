@@ -40,8 +40,8 @@ from stackenv.games.base import Game
 
 
 def lola_direction(grad_own: np.ndarray, grad_below: np.ndarray, H21: np.ndarray, eta: float) -> np.ndarray:
-    """``∇_1 f_1 − η H21ᵀ ∇_2 f_1`` (§2.2.2); shapes (B, d_1), (B, m), (B, m, d_1) → (B, d_1)."""
-    return grad_own - eta * np.einsum("bmo,bm->bo", H21, grad_below)
+    """``∇_1 f_1 − η H21ᵀ ∇_2 f_1`` (§2.2.2); shapes (..., d_1), (..., m), (..., m, d_1) → (..., d_1)."""
+    return grad_own - eta * np.einsum("...mo,...m->...o", H21, grad_below)
 
 
 def lola_field(game: Game, x: np.ndarray, eta: float, leader: int = 0) -> np.ndarray:
@@ -53,7 +53,7 @@ def lola_field(game: Game, x: np.ndarray, eta: float, leader: int = 0) -> np.nda
     _, H21 = game.response_blocks(x, level)
     g = game.grad(leader, x)
     F = game.omega(x).copy()
-    F[..., own] = g[..., own] - eta * np.einsum("...mo,...m->...o", H21, g[..., below])
+    F[..., own] = lola_direction(g[..., own], g[..., below], H21, eta)
     return F
 
 

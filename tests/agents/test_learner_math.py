@@ -132,6 +132,8 @@ def test_lola_direction_and_fixed_point_duopoly():
     lola.reset(x[:, :1])
     obs = second_order_obs(game, x, 0)
     np.testing.assert_allclose(lola.direction(obs), lola_field(game, x, 0.25)[:, :1], rtol=1e-12)
+    # and, derived by hand (H21 = 1, ∇_2 f_1 = q_1): (2 − η) q_1 + q_2 − (A − c_1)
+    np.testing.assert_allclose(lola.direction(obs)[:, 0], 1.75 * x[:, 0] + x[:, 1] - (A - c1), rtol=1e-12)
     np.testing.assert_allclose(
         lola_direction(obs["grad"][:, :1], obs["grad"][:, 1:], obs["H21"], 0.0), game.omega(x)[:, :1]
     )
