@@ -282,16 +282,11 @@ def classify(game: Game, x: Any, rtol: float = RTOL) -> Classification:
         eig_JS = _sorted_eigvals(JS)
         red_list = []
         try:
-            for k, level in enumerate(game.levels):
-                b = game.below_coords[k]
-                for i in level:
-                    o = _coords(game, i)
-                    S = JS[np.ix_(o, o)]
-                    if b.size:
-                        S = S - JS[np.ix_(o, b)] @ np.linalg.solve(JS[np.ix_(b, b)], JS[np.ix_(b, o)])
-                    if crit_S and np.linalg.norm(S - S.T) > 1e-6 * max(np.linalg.norm(S), 1.0):
-                        notes.append(f"reduced Hessian of {players[i]!r} is not symmetric; using its symmetric part")
-                    red_list.append(_sym_eigvalsh(S))
+            for i in range(game.n):
+                S = game.reduced_hessian(i, JS, symmetric=False)
+                if crit_S and np.linalg.norm(S - S.T) > 1e-6 * max(np.linalg.norm(S), 1.0):
+                    notes.append(f"reduced Hessian of {players[i]!r} is not symmetric; using its symmetric part")
+                red_list.append(_sym_eigvalsh(S))
         except np.linalg.LinAlgError:
             notes.append("a lower-level block of J_S is singular: reduced Hessians undefined")
         else:

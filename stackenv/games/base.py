@@ -329,13 +329,14 @@ class Game(ABC):
         b, a = self.below_coords[k], self.level_coords[k]
         return JS[..., b[:, None], b], JS[..., b[:, None], a]
 
-    def reduced_hessian(self, i: int, JS: np.ndarray) -> np.ndarray:
-        """Symmetric part of player i's reduced-cost Hessian from ``J_S`` (Def. 4, App. C).
+    def reduced_hessian(self, i: int, JS: np.ndarray, symmetric: bool = True) -> np.ndarray:
+        """Player i's reduced-cost Hessian from ``J_S`` (Def. 4, App. C), by default its symmetric part.
 
         With ``b`` the coordinates of the levels below player i, the Hessian of ``x_i ↦ f_i(x_{≤i}, ξ(x_{≤i}))``
         at a point where the lower levels are stationary is the Schur complement
         ``J_S[i,i] − J_S[i,b] J_S[b,b]⁻¹ J_S[b,i]`` (just ``J_S[i,i]`` for the bottom level). Batched over
-        the leading axes of ``JS``.
+        the leading axes of ``JS``. ``symmetric=False`` returns the Schur complement as computed (to check
+        its symmetry). Raises ``np.linalg.LinAlgError`` where ``J_S[b,b]`` is singular.
         """
         i = self.check_player(i)
         o = np.arange(self.offsets[i], self.offsets[i + 1])
@@ -343,7 +344,7 @@ class Game(ABC):
         S = JS[..., o[:, None], o]
         if b.size:
             S = S - JS[..., o[:, None], b] @ np.linalg.solve(JS[..., b[:, None], b], JS[..., b[:, None], o])
-        return (S + np.swapaxes(S, -1, -2)) / 2
+        return (S + np.swapaxes(S, -1, -2)) / 2 if symmetric else S
 
     def response(self, x: np.ndarray, k: int = 0, iters: int = 100, tol: float = 1e-12) -> np.ndarray:
         """Joint action with levels ``≤ k`` fixed and the levels below at their local response.

@@ -182,15 +182,8 @@ class QuadraticBase(Game):
         if x is None or not self._inside(x):
             return None
         JS, _ = self._stackelberg_affine()
-        for k, lv in enumerate(self.levels):
-            b = self.below_coords[k]
-            for i in lv:
-                o = np.arange(self.d)[self.slices[i]]
-                R = JS[np.ix_(o, o)]
-                if b.size:
-                    R = R - JS[np.ix_(o, b)] @ np.linalg.solve(JS[np.ix_(b, b)], JS[np.ix_(b, o)])
-                if np.linalg.eigvalsh((R + R.T) / 2)[0] <= 0:
-                    return None
+        if any(np.linalg.eigvalsh(self.reduced_hessian(i, JS))[0] <= 0 for i in range(self.n)):
+            return None
         return x
 
 
