@@ -155,12 +155,18 @@ def test_divergence_stops_the_run_with_a_reason():
 
 @pytest.mark.parametrize("rule", [agents.GradientPlay, agents.OptimisticGradient])
 @pytest.mark.parametrize(("dtype", "diverge_norm"), [(np.float64, 1e12), (np.float32, 1e12), (np.float64, 39.0)])
-def test_fused_followers_equal_one_learner_per_agent(rule, dtype, diverge_norm):
+def test_fused_followers_equal_one_learner_per_agent(rule, dtype, diverge_norm, monkeypatch):
     """N same-rule followers stepped as one fused group give bit for bit the one-by-one trajectories, the
     learners' final states included; a small ``diverge_norm`` stops runs mid-way, which dissolves the group."""
 
-    class Unfused(rule):  # ``fuse`` insists on the exact class: the one-by-one reference
-        pass
+    class Unfused(rule):  # the one-by-one reference
+        @classmethod
+        def fuse(cls, members):
+            return None
+
+    formed = []
+    fuse = rule.fuse
+    monkeypatch.setattr(rule, "fuse", lambda members: formed.append(fuse(members)) or formed[-1])
 
     N, B, K = 7, 4, 60
     game = make("oligopoly", follower_costs=np.linspace(1.0, 4.0, N).tolist())
@@ -173,6 +179,7 @@ def test_fused_followers_equal_one_learner_per_agent(rule, dtype, diverge_norm):
         x0 = np.full((B, game.d), 10.0) + np.arange(B)[:, None]  # norms grow from 28-37 to ~39 over the run
         runs.append((agents.play(env, learners, K, seed=5, x0=x0, diverge_norm=diverge_norm), learners))
     (fused, lf), (single, ls) = runs
+    assert len(formed) == 1 and formed[0] is not None  # the followers did play as one group
     np.testing.assert_array_equal(fused.x, single.x)
     np.testing.assert_array_equal(fused.stopped, single.stopped)
     assert fused.stop_reason == single.stop_reason
