@@ -34,23 +34,17 @@ from gymnasium import spaces
 from pettingzoo import AECEnv
 from pettingzoo.utils import AgentSelector
 
-from stackenv.envs.common import F32, Episode
-from stackenv.envs.render import RENDER_MODES
+from stackenv.envs.common import F32, EpisodeEnv
 from stackenv.games.base import Game
 
 
-class StackelbergAECEnv(AECEnv):
+class StackelbergAECEnv(EpisodeEnv, AECEnv):
     """Any :class:`~stackenv.games.base.Game` as a PettingZoo AEC env with leader-first play.
 
     Arguments are those of :class:`~stackenv.envs.StackelbergParallelEnv`; ``max_steps`` counts rounds.
     """
 
-    metadata = {
-        "render_modes": list(RENDER_MODES),
-        "name": "stackelberg_aec_v0",
-        "is_parallelizable": True,
-        "render_fps": 10,
-    }
+    metadata = {**EpisodeEnv.metadata, "name": "stackelberg_aec_v0"}
 
     def __init__(
         self,
@@ -62,23 +56,14 @@ class StackelbergAECEnv(AECEnv):
         max_steps: int | None = None,
         render_mode: str | None = None,
     ):
-        super().__init__()
-        self._ep = Episode(game, feedback, noise_std, noise, df, max_steps, render_mode)
-        self.game = game
-        self.feedback = feedback
-        self.max_steps = self._ep.max_steps
-        self.render_mode = render_mode
-        self.possible_agents = list(game.agents)
-        self.agents = []
+        super().__init__(game, feedback, noise_std, noise, df, max_steps, render_mode)
         self._index = {a: i for i, a in enumerate(self.possible_agents)}
         # coordinates above agent i: everything before the first coordinate of its level
         self._above = [
             int(game.level_coords[game.level_of[i]].min()) if game.level_of[i] > 0 else 0 for i in range(game.n)
         ]
-        self._action_spaces = dict(zip(self.possible_agents, self._ep.boxes))
-        self._fb_spaces = dict(zip(self.possible_agents, self._ep.obs_spaces))
+        self._fb_spaces = self._obs_spaces
         self._obs_spaces = {a: self._make_space(i) for i, a in enumerate(self.possible_agents)}
-        self.state_space = self._ep.state_space
         self._pending = np.zeros(game.d)
         self._fb: dict[str, Any] = {}
 
@@ -93,12 +78,6 @@ class StackelbergAECEnv(AECEnv):
         return spaces.Box(np.concatenate([fb.low, above.low]), np.concatenate([fb.high, above.high]), dtype=F32)
 
     # ------------------------------------------------------------------ spaces and state
-    def observation_space(self, agent: str):
-        return self._obs_spaces[agent]
-
-    def action_space(self, agent: str):
-        return self._action_spaces[agent]
-
     def observation_layout(self, agent: str) -> dict[str, slice]:
         """For flat observations: slices of the feedback part and of the ``above`` part."""
         i = self._index[agent]
@@ -106,31 +85,10 @@ class StackelbergAECEnv(AECEnv):
         return {"feedback": slice(0, k), "above": slice(k, k + self._above[i])}
 
     @property
-    def engine(self):
-        return self._ep.engine
-
-    @property
-    def x(self) -> np.ndarray:
-        """The last completed joint action ``(d,)`` (after reset: ``x0``)."""
-        return self._ep.x()
-
-    @property
     def x_committed(self) -> np.ndarray:
         """This round's joint action so far ``(d,)``: the actions committed this round, the previous
         round's values for agents yet to act."""
         return self._pending.copy()
-
-    @property
-    def seed(self) -> int | None:
-        return self._ep.seed
-
-    @property
-    def num_steps(self) -> int:
-        """Completed rounds."""
-        return self._ep.t
-
-    def state(self) -> np.ndarray:
-        return self._ep.x().astype(F32)
 
     def feedback_obs(self, agent: str) -> Any:
         """The agent's simultaneous-play observation from the last completed round (no ``above`` part)."""
@@ -186,9 +144,3 @@ class StackelbergAECEnv(AECEnv):
         self.infos = infos
         self._pending = self._ep.x()
         self._oobs = [False] * len(self.possible_agents)
-
-    def render(self):
-        return self._ep.render()
-
-    def close(self):
-        self._ep.close()

@@ -1,4 +1,5 @@
-"""Single-copy episode logic shared by the parallel and the AEC env (both are thin shells around it).
+"""Single-copy episode logic shared by the parallel and the AEC env (both are thin shells around it:
+:class:`Episode` holds the episode, :class:`EpisodeEnv` the PettingZoo plumbing they have in common).
 
 Observation spaces (float32; the feedback parts are unbounded, ``Box(−inf, inf)``, because gradients can
 be arbitrarily large — every emitted value is nonetheless finite, see :mod:`stackenv.envs.engine`):
@@ -19,7 +20,7 @@ from gymnasium import spaces
 from stackenv.envs.actions import ActionChecker, action_spaces
 from stackenv.envs.engine import Engine, check_max_steps, in_f32_range
 from stackenv.envs.noise import check_seed, init_rng
-from stackenv.envs.render import Renderer, check_render_mode
+from stackenv.envs.render import RENDER_MODES, Renderer, check_render_mode
 from stackenv.games.base import Game
 
 F32 = np.float32
@@ -211,3 +212,70 @@ class Episode:
     def close(self) -> None:
         if self.renderer is not None:
             self.renderer.close()
+
+
+class EpisodeEnv:
+    """What the parallel and the AEC env have in common: an :class:`Episode`, the agents, the spaces, the
+    state and rendering. Subclasses add their order of play (``reset``, ``step``) and ``metadata["name"]``.
+
+    Args: as :class:`stackenv.envs.StackelbergParallelEnv`.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": list(RENDER_MODES), "is_parallelizable": True, "render_fps": 10}
+
+    def __init__(
+        self,
+        game: Game,
+        feedback: str = "gradient",
+        noise_std: Any = 0.0,
+        noise: str = "gaussian",
+        df: float = 3.0,
+        max_steps: int | None = None,
+        render_mode: str | None = None,
+    ):
+        self._ep = Episode(game, feedback, noise_std, noise, df, max_steps, render_mode)
+        self.game = game
+        self.feedback = feedback
+        self.max_steps = self._ep.max_steps
+        self.render_mode = render_mode
+        self.possible_agents = list(game.agents)
+        self.agents: list[str] = []
+        self._action_spaces = dict(zip(self.possible_agents, self._ep.boxes))
+        self._obs_spaces = dict(zip(self.possible_agents, self._ep.obs_spaces))
+        self.state_space = self._ep.state_space
+
+    # ------------------------------------------------------------------ spaces and state
+    def observation_space(self, agent: str) -> spaces.Space:
+        return self._obs_spaces[agent]
+
+    def action_space(self, agent: str) -> spaces.Box:
+        return self._action_spaces[agent]
+
+    @property
+    def engine(self) -> Engine:
+        """The shared :class:`~stackenv.envs.engine.Engine` (layout, kernels, noise settings)."""
+        return self._ep.engine
+
+    @property
+    def x(self) -> np.ndarray:
+        """The last completed joint action ``(d,)`` float64 (after reset: ``x0``)."""
+        return self._ep.x()
+
+    @property
+    def seed(self) -> int | None:
+        """The seed of the current noise streams (drawn from OS entropy if ``reset`` got none)."""
+        return self._ep.seed
+
+    @property
+    def num_steps(self) -> int:
+        """Completed joint steps (rounds, in the AEC env)."""
+        return self._ep.t
+
+    def state(self) -> np.ndarray:
+        return self._ep.x().astype(F32)
+
+    def render(self) -> str | np.ndarray | None:
+        return self._ep.render()
+
+    def close(self) -> None:
+        self._ep.close()

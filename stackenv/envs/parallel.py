@@ -17,15 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 from pettingzoo import ParallelEnv
 
-from stackenv.envs.common import Episode
-from stackenv.envs.render import RENDER_MODES
-from stackenv.games.base import Game
+from stackenv.envs.common import EpisodeEnv
 
 
-class StackelbergParallelEnv(ParallelEnv):
+class StackelbergParallelEnv(EpisodeEnv, ParallelEnv):
     """Any :class:`~stackenv.games.base.Game` as a PettingZoo parallel env (simultaneous play).
 
     Args:
@@ -47,64 +44,7 @@ class StackelbergParallelEnv(ParallelEnv):
     Rewards are ``−f_i`` (plus noise only in ``reward`` mode), as Python floats.
     """
 
-    metadata = {
-        "render_modes": list(RENDER_MODES),
-        "name": "stackelberg_v0",
-        "is_parallelizable": True,
-        "render_fps": 10,
-    }
-
-    def __init__(
-        self,
-        game: Game,
-        feedback: str = "gradient",
-        noise_std: Any = 0.0,
-        noise: str = "gaussian",
-        df: float = 3.0,
-        max_steps: int | None = None,
-        render_mode: str | None = None,
-    ):
-        self._ep = Episode(game, feedback, noise_std, noise, df, max_steps, render_mode)
-        self.game = game
-        self.feedback = feedback
-        self.max_steps = self._ep.max_steps
-        self.render_mode = render_mode
-        self.possible_agents = list(game.agents)
-        self.agents: list[str] = []
-        self._n = len(self.possible_agents)
-        self._action_spaces = dict(zip(self.possible_agents, self._ep.boxes))
-        self._obs_spaces = dict(zip(self.possible_agents, self._ep.obs_spaces))
-        self.state_space = self._ep.state_space
-        self._check = self._ep.checker.check
-
-    # ------------------------------------------------------------------ spaces
-    def observation_space(self, agent: str):
-        return self._obs_spaces[agent]
-
-    def action_space(self, agent: str):
-        return self._action_spaces[agent]
-
-    @property
-    def engine(self):
-        """The shared :class:`~stackenv.envs.engine.Engine` (layout, kernels, noise settings)."""
-        return self._ep.engine
-
-    @property
-    def x(self) -> np.ndarray:
-        """Current joint action ``(d,)`` float64 (after reset: ``x0``)."""
-        return self._ep.x()
-
-    @property
-    def seed(self) -> int | None:
-        """The seed of the current noise streams (drawn from OS entropy if ``reset`` got none)."""
-        return self._ep.seed
-
-    @property
-    def num_steps(self) -> int:
-        return self._ep.t
-
-    def state(self) -> np.ndarray:
-        return self._ep.x().astype(np.float32)
+    metadata = {**EpisodeEnv.metadata, "name": "stackelberg_v0"}
 
     # ------------------------------------------------------------------ API
     def reset(self, seed: int | None = None, options: Mapping[str, Any] | None = None):
@@ -115,7 +55,7 @@ class StackelbergParallelEnv(ParallelEnv):
     def step(self, actions: Mapping[str, Any]):
         if not self.agents:
             raise RuntimeError("step() called outside an episode: call reset() first (the last one may have ended)")
-        check = self._check
+        check = self._ep.checker.check
         xs: list[float] = []
         oobs: list[bool] = []
         for i, name in enumerate(self.possible_agents):
@@ -126,7 +66,7 @@ class StackelbergParallelEnv(ParallelEnv):
             vals, oob = check(i, action)
             xs += vals
             oobs.append(oob)
-        if len(actions) != self._n:
+        if len(actions) != len(self.possible_agents):
             self._bad_keys(actions)
         out = self._ep.joint_step(xs, oobs)
         if out[2][self.possible_agents[0]] or out[3][self.possible_agents[0]]:
@@ -142,9 +82,3 @@ class StackelbergParallelEnv(ParallelEnv):
             f"actions must name every agent exactly once; missing {missing}, unknown {unknown}; "
             f"agents are {self.possible_agents}"
         )
-
-    def render(self):
-        return self._ep.render()
-
-    def close(self):
-        self._ep.close()
