@@ -90,13 +90,19 @@ class Args:
                     raise ValueError(f"{name!r} cannot play {role}; rules that can: {', '.join(valid)}")
 
 
-def game_for(name: str):
-    """The game with its tournament parameters."""
-    return make(name, **GAME_SETTINGS.get(name, {"params": {}})["params"])
-
-
 def settings(name: str) -> dict[str, Any]:
     return GAME_SETTINGS.get(name, {"params": {}, "noise_std": 0.1, "radius": 0.1})
+
+
+def game_for(name: str):
+    """The game with its tournament parameters."""
+    return make(name, **settings(name)["params"])
+
+
+def seat_indices(game) -> tuple[list[int], list[int]]:
+    """Players in leader seats (with levels below them) and in follower seats (the bottom level)."""
+    leader_idx = [i for i in range(game.n) if game.below_coords[game.level_of[i]].size > 0]
+    return leader_idx, [i for i in range(game.n) if i not in leader_idx]
 
 
 #: Step size of every follower rule that takes one: the faster timescale γ_2 = 1/k^{2/3} (the paper's duopoly
@@ -107,20 +113,21 @@ FOLLOWER_LR = PowerSchedule(1.0, 2.0 / 3.0)
 def _learners(game, leader: str, follower: str) -> dict:
     """One learner per agent: the leader rule (registry defaults) on every player with levels below, the
     follower rule on the bottom level, on the faster timescale :data:`FOLLOWER_LR` where it takes a step size."""
+    leader_idx, _ = seat_indices(game)
+    takes_lr = "lr" in inspect.signature(learner_spec(follower).factory).parameters
     out = {}
     for i, agent in enumerate(game.agents):
-        if game.below_coords[game.level_of[i]].size > 0:
+        if i in leader_idx:
             out[agent] = make_learner(leader)
         else:
-            takes_lr = "lr" in inspect.signature(learner_spec(follower).factory).parameters
             out[agent] = make_learner(follower, lr=FOLLOWER_LR) if takes_lr else make_learner(follower)
     return out
 
 
 def fits_seats(game, rule: str, leader: bool) -> bool:
     """Whether ``rule`` can play every leader seat (players with levels below) or every bottom seat of ``game``."""
-    seats = [a for i, a in enumerate(game.agents) if (game.below_coords[game.level_of[i]].size > 0) == leader]
-    return all(make_learner(rule).fits(game, a) for a in seats)
+    leader_idx, follower_idx = seat_indices(game)
+    return all(make_learner(rule).fits(game, game.agents[i]) for i in (leader_idx if leader else follower_idx))
 
 
 def compatible(game, leader: str, follower: str) -> bool:
@@ -131,12 +138,6 @@ def compatible(game, leader: str, follower: str) -> bool:
         return all(lr.fits(game, a) for a, lr in learners.items())
     except ValueError:
         return False
-
-
-def seat_indices(game) -> tuple[list[int], list[int]]:
-    """Players in leader seats (with levels below them) and in follower seats (the bottom level)."""
-    leader_idx = [i for i in range(game.n) if game.below_coords[game.level_of[i]].size > 0]
-    return leader_idx, [i for i in range(game.n) if i not in leader_idx]
 
 
 def equilibrium_costs(game) -> dict[str, list[tuple[float, float]]]:
@@ -356,7 +357,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         total=len(keys),
         desc="matches",
         disable=not args.progress,
-        initial=len(keys) - sum(sum(not store.done((b[0], b[1], b[2], s)) for s in b[3]) for b in todo),
+        initial=sum(store.done(k) for k in keys),
     )
     if skipped:
         bar.write(f"resuming: {skipped} finished blocks skipped")
