@@ -201,8 +201,8 @@ class Game(ABC):
         Zero for quadratic games; non-quadratic games must override it.
         """
         if self.quadratic:
-            x = np.asarray(x, float)
-            return np.zeros(x.shape[:-1] + (self.d, self.d))
+            self.check_player(i)
+            return np.zeros(self.check_x(x).shape[:-1] + (self.d, self.d))
         raise NotImplementedError(f"{type(self).__name__} does not provide third derivatives")
 
     # ------------------------------------------------------------------ generic derived quantities

@@ -101,10 +101,6 @@ class Oligopoly(Game):
         H[..., :, i] += 1.0
         return H
 
-    def dhessian(self, i, x, u):
-        i, x = self.check_player(i), self.check_x(x)
-        return np.zeros(x.shape[:-1] + (self.d, self.d))
-
     def omega(self, x):
         x = self.check_x(x)
         return x + x.sum(-1, keepdims=True) - self.A + self.c

@@ -110,10 +110,6 @@ class QuadraticBase(Game):
         i, x = self.check_player(i), self.check_x(x)
         return np.broadcast_to(self.Q[i], x.shape[:-1] + (self.d, self.d)).copy()
 
-    def dhessian(self, i, x, u):
-        i, x = self.check_player(i), self.check_x(x)
-        return np.zeros(x.shape[:-1] + (self.d, self.d))
-
     # ------------------------------------------------------------------ fast affine fields
     def omega(self, x):
         x = self.check_x(x)

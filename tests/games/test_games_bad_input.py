@@ -80,7 +80,7 @@ def test_every_family_validates_every_entry_point(name):
             fn(bad)
         with pytest.raises(ValueError, match="non-finite"):
             fn(nan)
-    for fn in (game.grad, game.hessian):
+    for fn in (game.grad, game.hessian, lambda i, x: game.dhessian(i, x, np.ones(game.d))):
         with pytest.raises(ValueError, match="joint action must have shape"):
             fn(0, bad)
         with pytest.raises(ValueError, match="player index"):
