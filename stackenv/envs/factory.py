@@ -22,6 +22,16 @@ from stackenv.games.base import Game
 ENV_KWARGS = ("feedback", "noise_std", "noise", "df", "max_steps", "render_mode")
 BATCHED_KWARGS = ("feedback", "noise_std", "noise", "df", "max_steps", "dtype")
 
+#: What every versioned module (``duopoly_v0`` …) shares; :func:`versioned` puts it in each constructor's docstring.
+VERSIONED_DOC = """Agents: ``possible_agents`` are the game's players, leader first (see the game module for names).
+Order of play: ``parallel_env`` — simultaneous; ``env``/``raw_env`` — leader first, level by level, each
+agent observing the actions committed above it (see :mod:`stackenv.envs.aec`).
+Keywords: ``feedback`` ("reward", "gradient", "hierarchical", "second_order"), ``noise_std`` (standard
+deviation; the paper's variances must be square-rooted), ``noise`` ("gaussian", "student_t"), ``df``,
+``max_steps``, ``render_mode`` ("ansi", "rgb_array"), and the game's own parameters
+(:mod:`stackenv.games.{game_name}`).
+"""
+
 
 def split_kwargs(kwargs: dict[str, Any], env_keys=ENV_KWARGS) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(env keywords, game parameters)``."""
@@ -73,9 +83,12 @@ def batched_env(game: Game | str, num_envs: int = 1, **kwargs: Any) -> BatchedSt
 def versioned(game_name: str, env_name: str):
     """``(raw_env, env, parallel_env)`` for a versioned module fixing the registered game ``game_name``.
 
+    Each generated constructor documents the conventions every versioned module shares
+    (:data:`VERSIONED_DOC`); the module's own docstring keeps its description and version history.
     Game parameters are passed as keywords next to the env keywords, e.g.
     ``duopoly_v0.parallel_env(A=120.0, feedback="hierarchical", noise_std=10 ** 0.5)``.
     """
+    shared = VERSIONED_DOC.format(game_name=game_name)
     aec_metadata = {**StackelbergAECEnv.metadata, "name": env_name}
     par_metadata = {**StackelbergParallelEnv.metadata, "name": env_name}
 
@@ -90,7 +103,7 @@ def versioned(game_name: str, env_name: str):
             "__init__": _init,
             "metadata": aec_metadata,
             "__module__": f"stackenv.envs.{env_name}",
-            "__doc__": f"Leader-first AEC env of the registered game {game_name!r} ({env_name}).",
+            "__doc__": f"{env_name}: leader-first AEC env of the registered game {game_name!r}.\n\n{shared}",
         },
     )
 
@@ -103,6 +116,6 @@ def versioned(game_name: str, env_name: str):
         e.metadata = par_metadata
         return e
 
-    env_fn.__doc__ = f"{env_name}: leader-first AEC env (order-enforcing) of the game {game_name!r}."
-    parallel_fn.__doc__ = f"{env_name}: simultaneous-play parallel env of the game {game_name!r}."
+    env_fn.__doc__ = f"{env_name}: leader-first AEC env (order-enforcing) of the game {game_name!r}.\n\n{shared}"
+    parallel_fn.__doc__ = f"{env_name}: simultaneous-play parallel env of the game {game_name!r}.\n\n{shared}"
     return raw, env_fn, parallel_fn

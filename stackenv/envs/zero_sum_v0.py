@@ -2,13 +2,9 @@
 
 The leader minimises f_1, the follower minimises −f_1.
 
-Agents: ``possible_agents`` are the game's players, leader first (see the game module for names).
-Order of play: ``parallel_env`` — simultaneous; ``env``/``raw_env`` — leader first, level by level, each
-agent observing the actions committed above it (see :mod:`stackenv.envs.aec`).
-Keywords: ``feedback`` ("reward", "gradient", "hierarchical", "second_order"), ``noise_std`` (standard
-deviation; the paper's variances must be square-rooted), ``noise`` ("gaussian", "student_t"), ``df``,
-``max_steps``, ``render_mode`` ("ansi", "rgb_array"), and the game's own parameters
-(:mod:`stackenv.games.zero_sum`).
+Constructors ``env``, ``raw_env``, ``parallel_env``: agents, order of play and keywords in their docstrings
+(shared by every versioned module: :data:`stackenv.envs.factory.VERSIONED_DOC`); game parameters in
+:mod:`stackenv.games.zero_sum`.
 
 Version history:
     v0: initial version.

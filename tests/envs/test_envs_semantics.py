@@ -10,6 +10,7 @@ from pettingzoo.test import parallel_api_test
 
 from stackenv import games
 from stackenv.envs import (
+    ENV_MODULES,
     F32_MAX,
     FEEDBACK_MODES,
     StackelbergAECEnv,
@@ -69,6 +70,8 @@ def test_agents_and_spaces(module):
         game = env.game
         assert env.possible_agents == game.agents  # hierarchy order, leader first
         assert env.metadata["name"] == module
+    for fn in (mod.parallel_env, mod.env, mod.raw_env):  # the shared conventions, naming this module's game
+        assert fn.__doc__.startswith(module) and f":mod:`stackenv.games.{ENV_MODULES[module]}`" in fn.__doc__
         for i, a in enumerate(env.possible_agents):
             box = env.action_space(a)
             assert box is env.action_space(a) and env.observation_space(a) is env.observation_space(a)
