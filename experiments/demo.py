@@ -127,12 +127,7 @@ def main(argv: list[str] | None = None) -> dict:
     headline = markdown_table(
         ["experiment", "dynamics", "equilibrium", "seeds", "steps", "median distance", "p95 distance"], rows
     )
-    leaders = tour["leaderboards"]["leader"]
-    board = markdown_table(
-        ["leader rule", "mean normalised cost", "95% CI ±", "Elo (BT)"],
-        [[e["rule"], e["mean_normalised_cost"], e["ci95"], e["elo"]] for e in leaders],
-        floatfmt=".3f",
-    )
+    board = tournament.leaderboard_table(tour["leaderboards"]["leader"])
     report = [
         "# stackenv demo report",
         "",

@@ -343,6 +343,15 @@ def report(rows: list[dict[str, str]], out: Path, args: Args, notes: list[str]) 
     }
 
 
+def leaderboard_table(board: list[dict[str, Any]]) -> str:
+    """The short form of a leaderboard (printed after a run, and in the demo's report)."""
+    return markdown_table(
+        ["rule", "mean normalised cost", "95% CI ±", "Elo (BT)"],
+        [[e["rule"], e["mean_normalised_cost"], e["ci95"], e["elo"]] for e in board],
+        floatfmt=".3f",
+    )
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(Args, argv)
     keys, blocks, notes = plan(args)
@@ -373,13 +382,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     write_json(args.json or args.out / "summary.json", summary)
     for role in ("leader", "follower"):
         print(f"\n{role} leaderboard")
-        print(
-            markdown_table(
-                ["rule", "mean normalised cost", "95% CI ±", "Elo (BT)"],
-                [[e["rule"], e["mean_normalised_cost"], e["ci95"], e["elo"]] for e in summary["leaderboards"][role]],
-                floatfmt=".3f",
-            )
-        )
+        print(leaderboard_table(summary["leaderboards"][role]))
     return json.loads(json.dumps(summary, default=float))
 
 
