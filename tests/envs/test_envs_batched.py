@@ -75,11 +75,14 @@ def test_copy_b_equals_pettingzoo_seed_plus_b(game, feedback):
     obs_b, _ = bat.reset(seed=seed)
     obs_p = [pz.reset(seed=seed + b)[0] for b, pz in enumerate(pzs)]
     rng = np.random.default_rng(1)
-    for _ in range(8):
+    for step in range(9):
         for b in range(B):
+            np.testing.assert_array_equal(pzs[b].x, bat.x[b])
             for a in bat.possible_agents:
                 # copies agree to rounding; the arithmetic is elementwise here, so exactly
                 _assert_same(obs_p[b][a], obs_b[a], b)
+        if step == 8:  # (the last step's observations are checked too)
+            break
         acts = _actions(pzs[0], rng, B)
         obs_b, rew_b, *_ = bat.step(acts)
         steps = [pz.step({a: v[b] for a, v in acts.items()}) for b, pz in enumerate(pzs)]
@@ -100,10 +103,12 @@ def test_student_t_and_per_agent_noise_match_pettingzoo(game):
     obs_b, _ = bat.reset(seed=seed)
     obs_p = [pz.reset(seed=seed + b)[0] for b, pz in enumerate(pzs)]
     rng = np.random.default_rng(2)
-    for _ in range(6):
+    for step in range(7):
         for b in range(B):
             for a in bat.possible_agents:
                 _assert_same(obs_p[b][a], obs_b[a], b)
+        if step == 6:
+            break
         acts = _actions(pzs[0], rng, B)
         obs_b, *_ = bat.step(acts)
         obs_p = [pz.step({a: v[b] for a, v in acts.items()})[0] for b, pz in enumerate(pzs)]
@@ -186,6 +191,15 @@ def test_large_batch_oligopoly_fast_path():
     obs, rew, term, *_ = env.step(acts)
     assert obs["leader"].shape == (64, 1) and not term["leader"].any()
     np.testing.assert_allclose(obs["leader"].std(), 0.1, rtol=0.5)
+    # the noise is centred on the exact total derivative, and copy 5 is the PettingZoo env seeded 5
+    exact = game.omega_S(env.x[0])[0]
+    assert abs(obs["leader"].mean() - exact) < 0.1
+    pz = parallel_env(game, feedback="hierarchical", noise_std=0.1)
+    pz.reset(seed=5)
+    obs_p, rew_p, *_ = pz.step({a: v[5] for a, v in acts.items()})
+    for a in env.possible_agents:
+        _assert_same(obs_p[a], obs[a], 5)
+        assert rew_p[a] == rew[a][5]
 
 
 @pytest.mark.parametrize("feedback", ["gradient", "hierarchical", "second_order", "reward"])
