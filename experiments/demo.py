@@ -52,34 +52,15 @@ def main(argv: list[str] | None = None) -> dict:
     (out / "equilibria.txt").write_text(buf.getvalue())
     print(buf.getvalue())
 
+    def reproduce(script) -> dict:
+        name = script.__name__.rsplit(".", 1)[-1]
+        argv = ["--seeds", str(args.seeds), "--steps", str(args.steps), "--out", str(out / name)]
+        return script.main([*argv, "--json", str(out / f"{name}.json"), *flag])
+
     print("== §4.1 duopoly ==")
-    duo = duopoly.main(
-        [
-            "--seeds",
-            str(args.seeds),
-            "--steps",
-            str(args.steps),
-            "--out",
-            str(out / "duopoly"),
-            "--json",
-            str(out / "duopoly.json"),
-            *flag,
-        ]
-    )
+    duo = reproduce(duopoly)
     print("\n== §4.2 torus ==")
-    tor = torus.main(
-        [
-            "--seeds",
-            str(args.seeds),
-            "--steps",
-            str(args.steps),
-            "--out",
-            str(out / "torus"),
-            "--json",
-            str(out / "torus.json"),
-            *flag,
-        ]
-    )
+    tor = reproduce(torus)
     print("\n== tournament ==")
     tdir = out / "tournament"
     if tdir.exists():
@@ -142,7 +123,7 @@ def main(argv: list[str] | None = None) -> dict:
         "",
         "## Torus (§4.2)",
         "",
-        (out / "torus" / "table.md").read_text() if (out / "torus" / "table.md").exists() else "",
+        (out / "torus" / "table.md").read_text(),
         *[f"![{p.stem}](torus/{p.name})" for p in sorted((out / "torus").glob("*.png"))],
         "",
         "## Tournament leader leaderboard",
