@@ -352,7 +352,7 @@ class FusedLearners(ABC):
     The loop in :func:`agents.play` keeps one learner per agent at its interface; for many agents with the
     same rule (N gradient-play followers) it asks the rule's :meth:`Learner.fuse` for one of these and steps
     the members' concatenated iterate ``x`` ``(B, D)`` with a few array operations instead of N Python calls.
-    A subclass's :meth:`try_step` must do *exactly* the members' elementwise arithmetic, so the result is
+    A subclass's :meth:`_step` must do *exactly* the members' elementwise arithmetic, so the result is
     bit for bit what the members would have computed one by one. Anything else — a non-finite value, a run
     stopped from outside — is left to the members: the loop calls :meth:`write_back` and goes on with them.
 
@@ -375,8 +375,10 @@ class FusedLearners(ABC):
         self.last_obs: np.ndarray | None = None
 
     @staticmethod
-    def compatible(members: list[Learner]) -> bool:
-        """The common preconditions: every member bound and live, same periodicity, adjacent coordinates."""
+    def compatible(members: list[Learner], rule: type[Learner], settings: tuple[str, ...] = ()) -> bool:
+        """The common preconditions: at least two members, every one exactly of class ``rule``, bound and live,
+        same game, level and periodicity, adjacent coordinates, and the attributes ``settings`` (e.g. ``lr``)
+        interchangeable with the first member's (:func:`same_settings`)."""
         if len(members) < 2:
             return False
         first = members[0]
@@ -384,7 +386,12 @@ class FusedLearners(ABC):
             if m.slice.start != prev.slice.stop:
                 return False
         return all(
-            m.game is first.game and m.level == first.level and m.periodic == first.periodic and m._all_active
+            type(m) is rule
+            and m.game is first.game
+            and m.level == first.level
+            and m.periodic == first.periodic
+            and m._all_active
+            and all(same_settings(getattr(m, s), getattr(first, s)) for s in settings)
             for m in members
         )
 
@@ -394,10 +401,22 @@ class FusedLearners(ABC):
             return self.low + np.mod(x - self.low, self.high - self.low)
         return x.clip(*self._clip_bounds)
 
-    @abstractmethod
     def try_step(self, obs: np.ndarray, k: int) -> bool:
         """Take step k for every member from the concatenated observation ``obs`` ``(B, D)``; return ``False``
-        *without changing anything* where the members must take it themselves (a non-finite value)."""
+        *without changing anything* where the members must take it themselves (a wrong shape, a non-finite value)."""
+        g = np.asarray(obs, dtype=float)  # as each member's shape check converts it
+        if g.shape != self.x.shape:
+            return False
+        new = self._step(g, k)
+        if not math.isfinite(new.sum()):
+            return False
+        self.x, self.last_obs = self.project(new), g
+        return True
+
+    @abstractmethod
+    def _step(self, g: np.ndarray, k: int) -> np.ndarray:
+        """The members' rule on the concatenated iterate: the next ``x`` ``(B, D)`` before projection, from the
+        observation ``g`` ``(B, D)``; no side effects (:meth:`try_step` may still decline the result)."""
 
     def write_back(self) -> None:
         """Hand the state back to the members (their ``x`` and last observation)."""

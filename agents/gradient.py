@@ -15,12 +15,11 @@ gradient) or ``second_order`` (own block of ``∇_x f_i``).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from agents.base import FusedLearners, Learner, same_settings
+from agents.base import FusedLearners, Learner
 from agents.schedules import PowerSchedule, Schedule, as_schedule
 
 
@@ -49,11 +48,7 @@ class GradientPlay(Learner):
 
     @classmethod
     def fuse(cls, members: list[Learner]) -> FusedLearners | None:
-        if not FusedLearners.compatible(members):
-            return None
-        if any(type(m) is not cls or not same_settings(m.lr, members[0].lr) for m in members):
-            return None
-        return FusedGradientPlay(members)
+        return FusedGradientPlay(members) if FusedLearners.compatible(members, cls, ("lr",)) else None
 
 
 class FusedGradientPlay(FusedLearners):
@@ -63,13 +58,5 @@ class FusedGradientPlay(FusedLearners):
         super().__init__(members)
         self.lr = members[0].lr
 
-    def try_step(self, obs: np.ndarray, k: int) -> bool:
-        obs = np.asarray(obs, dtype=float)  # as each member's shape check converts it
-        if obs.shape != self.x.shape:
-            return False
-        new = gradient_step(self.x, obs, self.lr(k))
-        if not math.isfinite(new.sum()):
-            return False
-        self.x = self.project(new)
-        self.last_obs = obs
-        return True
+    def _step(self, g: np.ndarray, k: int) -> np.ndarray:
+        return gradient_step(self.x, g, self.lr(k))

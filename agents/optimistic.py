@@ -19,12 +19,11 @@ Feedback (as :class:`~agents.gradient.GradientPlay`): ``gradient`` (any player),
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from agents.base import FusedLearners, Learner, same_settings
+from agents.base import FusedLearners, Learner
 from agents.schedules import PowerSchedule, Schedule, as_schedule
 
 
@@ -59,11 +58,7 @@ class OptimisticGradient(Learner):
 
     @classmethod
     def fuse(cls, members: list[Learner]) -> FusedLearners | None:
-        if not FusedLearners.compatible(members):
-            return None
-        if any(type(m) is not cls or not same_settings(m.lr, members[0].lr) for m in members):
-            return None
-        if len({m.g_prev is None for m in members}) != 1:
+        if not FusedLearners.compatible(members, cls, ("lr",)) or len({m.g_prev is None for m in members}) != 1:
             return None
         return FusedOptimisticGradient(members)
 
@@ -77,14 +72,13 @@ class FusedOptimisticGradient(FusedLearners):
         prev = [m.g_prev for m in members]
         self.g_prev = None if prev[0] is None else np.concatenate(prev, axis=1)
 
+    def _step(self, g: np.ndarray, k: int) -> np.ndarray:
+        return optimistic_step(self.x, g, g if self.g_prev is None else self.g_prev, self.lr(k))
+
     def try_step(self, obs: np.ndarray, k: int) -> bool:
-        g = np.asarray(obs, dtype=float)  # as each member's shape check converts it
-        if g.shape != self.x.shape:
+        if not super().try_step(obs, k):
             return False
-        new = optimistic_step(self.x, g, g if self.g_prev is None else self.g_prev, self.lr(k))
-        if not math.isfinite(new.sum()):
-            return False
-        self.x, self.g_prev, self.last_obs = self.project(new), g, obs
+        self.g_prev = self.last_obs  # g_k, as the members keep it
         return True
 
     def write_back(self) -> None:
