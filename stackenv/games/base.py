@@ -80,6 +80,23 @@ def as_float_array(value: Any, name: str, shape: tuple[int, ...] | None = None) 
     return arr
 
 
+def check_levels(levels: Any, n: int) -> list[list[int]]:
+    """Validate a ``levels`` parameter (a partition of ``0..n−1`` in hierarchy order, top level first).
+
+    ``None`` gives the default: player 0 leads, every other player follows simultaneously (App. C.2).
+    """
+    if levels is None:
+        return [[0], list(range(1, n))]
+    try:
+        out = [[int(i) for i in lv] for lv in levels]
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"parameter 'levels' must be a list of lists of player indices, got {levels!r}") from exc
+    flat = [i for lv in out for i in lv]
+    if sorted(flat) != list(range(n)) or flat != sorted(flat) or any(not lv for lv in out):
+        raise ValueError(f"parameter 'levels' must partition players 0..{n - 1} in hierarchy order, got {levels!r}")
+    return out
+
+
 class Game(ABC):
     """Base class of every continuous game. Subclasses implement costs and exact derivatives.
 
@@ -102,12 +119,7 @@ class Game(ABC):
         names = [p.name for p in players]
         if len(set(names)) != len(names):
             raise ValueError(f"player names must be unique, got {names}")
-        if levels is None:
-            levels = [[0], list(range(1, len(players)))]
-        levels = [list(map(int, lv)) for lv in levels]
-        flat = [i for lv in levels for i in lv]
-        if sorted(flat) != list(range(len(players))) or flat != sorted(flat) or any(not lv for lv in levels):
-            raise ValueError(f"levels must partition players 0..{len(players) - 1} in hierarchy order, got {levels}")
+        levels = check_levels(levels, len(players))
         self.players: list[Player] = players
         self._agent_names = [p.name for p in players]  # cached: hot loops look agents up by name
         self.levels: list[list[int]] = levels

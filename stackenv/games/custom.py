@@ -49,8 +49,8 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from stackenv.games.base import Game, Player, as_float_array
-from stackenv.games.quadratic import check_levels, role_names
+from stackenv.games.base import Game, Player, as_float_array, check_levels
+from stackenv.games.quadratic import role_names
 from stackenv.games.registry import game_class, register
 
 

@@ -49,7 +49,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from stackenv.games.base import Game, Player, as_float_array
+from stackenv.games.base import Game, Player, as_float_array, check_levels
 from stackenv.games.registry import register
 
 _DEFAULT_Q = (((2.0, 1.0), (1.0, 1.0)), ((0.0, -1.0), (-1.0, 2.0)))
@@ -64,25 +64,6 @@ def role_names(levels: Sequence[Sequence[int]]) -> list[str]:
     top = list(levels[0])
     leaders = ["leader"] if len(top) == 1 else [f"leader_{j}" for j in range(len(top))]
     return leaders + [f"follower_{j}" for j in range(n - len(top))]
-
-
-def default_levels(n: int) -> list[list[int]]:
-    """Player 0 leads, every other player follows simultaneously (App. C.2)."""
-    return [[0], list(range(1, n))]
-
-
-def check_levels(levels, n: int) -> list[list[int]]:
-    """Validate a ``levels`` parameter (a partition of ``0..n−1`` in hierarchy order)."""
-    if levels is None:
-        return default_levels(n)
-    try:
-        out = [[int(i) for i in lv] for lv in levels]
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"parameter 'levels' must be a list of lists of player indices, got {levels!r}") from exc
-    flat = [i for lv in out for i in lv]
-    if sorted(flat) != list(range(n)) or flat != sorted(flat) or any(not lv for lv in out):
-        raise ValueError(f"parameter 'levels' must partition players 0..{n - 1} in hierarchy order, got {levels!r}")
-    return out
 
 
 class QuadraticBase(Game):
