@@ -38,11 +38,16 @@ def sa_rms(J, Gamma, a, K):
 
 
 # ---------------------------------------------------------------------------------------------- duopoly
-def test_duopoly_nash_gradient_play_paper_settings():
-    """§4.1: γ = 1/k for both, noise variance 10 → (30.67, 33.67)."""
+@pytest.mark.parametrize(("rule", "seed"), [(agents.GradientPlay, 0), (agents.OptimisticGradient, 1)])
+def test_duopoly_nash_paper_settings(rule, seed):
+    """§4.1: γ = 1/k for both, noise variance 10 → (30.67, 33.67), by gradient play or optimistic gradient descent.
+
+    Optimistic: ``z_k = x_k + γ_k g_{k−1}`` follows gradient play with steps ``2γ_k − γ_{k+1} = 1/k + O(1/k²)``, and
+    ``x_k − z_k = −γ_k g_{k−1}`` is O(σ/k), so the asymptotic covariance is gradient play's (the Lyapunov Σ
+    below) and the same tolerances apply."""
     game, B, K = make("duopoly"), 200, 10_000
-    learners = {"leader": agents.GradientPlay(P(1, 1)), "follower": agents.GradientPlay(P(1, 1))}
-    traj = run(game, learners, K, B, "gradient", SQRT10)
+    learners = {"leader": rule(P(1, 1)), "follower": rule(P(1, 1))}
+    traj = run(game, learners, K, B, "gradient", SQRT10, seed=seed)
     xstar = game.nash_closed_form()
     np.testing.assert_allclose(xstar, [30.6667, 33.6667], atol=1e-3)
     # J = [[2, 1], [1, 2]], Γ = 10 I → Σ_ii = 0.6·10, i.e. rms √(6/K) ≈ 0.0245 per coordinate
@@ -52,26 +57,6 @@ def test_duopoly_nash_gradient_play_paper_settings():
     assert np.all((0.75 * pred < rms) & (rms < 1.33 * pred)), (rms, pred)  # sample rms: ±5% s.e. at B = 200
     assert np.all(np.abs(err.mean(0)) < 4 * pred / np.sqrt(B))  # unbiased (4 standard errors)
     assert np.all(np.abs(err) < 6 * pred)  # every run (Gaussian 6σ: ~1e-6 false-failure odds for 400 values)
-    assert not traj.stopped.any()
-
-
-def test_duopoly_nash_optimistic_gradient():
-    """Optimistic gradient descent in both seats, γ = 1/k, noise variance 10 → the Nash point (30.67, 33.67).
-
-    ``z_k = x_k + γ_k g_{k−1}`` follows gradient play with steps ``2γ_k − γ_{k+1} = 1/k + O(1/k²)``, and
-    ``x_k − z_k = −γ_k g_{k−1}`` is O(σ/k), so the asymptotic covariance is gradient play's (the Lyapunov Σ
-    above): the same tolerances as for gradient play apply (sample rms ±5% s.e. at B = 200; mean within 4
-    standard errors; every run within 6σ)."""
-    game, B, K = make("duopoly"), 200, 10_000
-    learners = {"leader": agents.OptimisticGradient(P(1, 1)), "follower": agents.OptimisticGradient(P(1, 1))}
-    traj = run(game, learners, K, B, "gradient", SQRT10, seed=1)
-    xstar = game.nash_closed_form()
-    pred = sa_rms(game.jacobian(xstar), 10 * np.eye(2), 1.0, K)
-    err = traj.x_final - xstar
-    rms = np.sqrt((err**2).mean(0))
-    assert np.all((0.75 * pred < rms) & (rms < 1.33 * pred)), (rms, pred)
-    assert np.all(np.abs(err.mean(0)) < 4 * pred / np.sqrt(B))
-    assert np.all(np.abs(err) < 6 * pred)
     assert not traj.stopped.any()
 
 
