@@ -146,21 +146,17 @@ class SingleAgentEnv(gymnasium.Env):
         return np.asarray(x, dtype=float)
 
     def _opponent_action(self, name: str, obs: Any, x_partial: np.ndarray) -> Any:
-        opp = self.opponents[name]
-        if name in self._learners:
-            a = np.asarray(opp.act(x_partial[None]), dtype=float)
-            d = self.env.action_space(name).shape[0]
-            if a.size != d:
-                raise ValueError(f"learner for {name!r} returned an action of shape {a.shape}, expected (1, {d})")
-            return a.reshape(d)
-        a = opp(obs)
+        opp, d = self.opponents[name], self.env.action_space(name).shape[0]
+        if name in self._learners:  # a batch of one
+            kind, a, shape = "learner", opp.act(x_partial[None]), f"(1, {d})"
+        else:
+            kind, a, shape = "policy", opp(obs), f"({d},)"
         try:
             arr = np.asarray(a, dtype=float)
         except (TypeError, ValueError):
-            raise ValueError(f"policy for {name!r} returned {a!r}, not a numeric action") from None
-        d = self.env.action_space(name).shape[0]
+            raise ValueError(f"{kind} for {name!r} returned {a!r}, not a numeric action") from None
         if arr.size != d:
-            raise ValueError(f"policy for {name!r} returned an action of shape {arr.shape}, expected ({d},)")
+            raise ValueError(f"{kind} for {name!r} returned an action of shape {arr.shape}, expected {shape}")
         return arr.reshape(d)
 
     def _feedback(self, name: str) -> Any:

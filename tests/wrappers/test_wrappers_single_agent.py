@@ -158,13 +158,19 @@ def test_ppo_trains_on_leader_role():
 
 
 def test_policy_returning_a_wrong_shape_is_a_clear_error():
-    import numpy as np
-    import pytest
-
-    from stackenv.envs import duopoly_v0
-    from stackenv.wrappers import SingleAgentEnv
-
     env = SingleAgentEnv(duopoly_v0.parallel_env(), agent="leader", opponents={"follower": lambda obs: np.zeros(3)})
     env.reset(seed=0)
     with pytest.raises(ValueError, match=r"policy for 'follower' returned an action of shape \(3,\)"):
+        env.step(np.array([1.0], np.float32))
+    env = SingleAgentEnv(duopoly_v0.parallel_env(), agent="leader", opponents={"follower": lambda obs: "x"})
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="policy for 'follower' returned 'x', not a numeric action"):
+        env.step(np.array([1.0], np.float32))
+    learner = GradientLearner(x0=10.0)
+    learner.act = lambda x_partial=None: np.zeros((1, 2))
+    env = SingleAgentEnv(duopoly_v0.parallel_env(), agent="leader", opponents={"follower": learner})
+    env.reset(seed=0)
+    with pytest.raises(
+        ValueError, match=r"learner for 'follower' returned an action of shape \(1, 2\), expected \(1, 1\)"
+    ):
         env.step(np.array([1.0], np.float32))
