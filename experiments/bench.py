@@ -46,7 +46,7 @@ from pettingzoo import ParallelEnv
 
 from agents import GradientPlay, HierarchicalLeader, PowerSchedule, play
 from agents.n_followers import NFollowerLeader, n_follower_learners
-from experiments.common import arg, markdown_table, parse_args, write_json
+from experiments.common import arg, best_time, markdown_table, parse_args, write_json
 from stackenv.envs import BatchedStackelbergEnv, StackelbergParallelEnv
 from stackenv.games import make
 
@@ -84,16 +84,6 @@ def machine() -> dict[str, Any]:
         "numpy": np.__version__,
         "platform": platform.platform(),
     }
-
-
-def best_of(fn, repeats: int) -> float:
-    """Smallest wall time of ``repeats`` calls (seconds)."""
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 # ---------------------------------------------------------------------- 1. PettingZoo env
@@ -136,7 +126,7 @@ def bench_env(steps: int, repeats: int) -> dict[str, float]:
 
     ours = StackelbergParallelEnv(make("duopoly"), feedback="gradient", noise_std=NOISE_STD)
     bare = BareDuopolyEnv()
-    t_ours, t_bare = best_of(lambda: run(ours), repeats), best_of(lambda: run(bare), repeats)
+    t_ours, t_bare = best_time(lambda: run(ours), repeats), best_time(lambda: run(bare), repeats)
     return {
         "env_steps_per_s": steps / t_ours,
         "bare_env_steps_per_s": steps / t_bare,
@@ -170,8 +160,8 @@ def library_stackelberg(B: int, K: int, seed: int = 0):
 
 
 def bench_batched(B: int, K: int, repeats: int) -> dict[str, Any]:
-    t_lib = best_of(lambda: library_stackelberg(B, K), repeats)
-    t_hand = best_of(lambda: handwritten_stackelberg(B, K), repeats)
+    t_lib = best_time(lambda: library_stackelberg(B, K), repeats)
+    t_hand = best_time(lambda: handwritten_stackelberg(B, K), repeats)
     final = library_stackelberg(B, K).x_final
     return {
         "batched_game_steps_per_s": B * K / t_lib,
@@ -195,12 +185,12 @@ def bench_n_followers(ns: list[int], iters: int, repeats: int) -> dict[str, Any]
         costs = np.linspace(1.0, 10.0, N)
         game = make("oligopoly", A=1000.0 + 20 * N, leader_cost=5.0, follower_costs=costs.tolist())
         x = game.stackelberg_closed_form()[None] + rng.normal(0, 0.1, (1, game.d))
-        out["structured_s"].append(best_of(lambda g=game, x=x: g.omega_S(x), repeats * 5))
+        out["structured_s"].append(best_time(lambda g=game, x=x: g.omega_S(x), repeats * 5))
         leader = NFollowerLeader(PowerSchedule(1.0, 1.0), solver="cg").bind(game, "leader", "second_order")
         leader.reset(x[:, :1])
         obs = {"grad": game.grad(0, x), "H22": None, "H21": None}
         obs["H22"], obs["H21"] = game.response_blocks(x, 0)
-        out["krylov_s"].append(best_of(lambda lr=leader, o=obs: lr.update(o, None, 1), repeats))
+        out["krylov_s"].append(best_time(lambda lr=leader, o=obs: lr.update(o, None, 1), repeats))
     logn = np.log(np.asarray(ns, float))
     for key in ("structured", "krylov"):
         t = np.log(np.asarray(out[f"{key}_s"]))

@@ -13,8 +13,10 @@ import argparse
 import dataclasses
 import json
 import os
+import time
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +149,18 @@ def markdown_table(headers: list[str], rows: list[list[Any]], floatfmt: str = ".
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def best_time(fn: Callable[[], object], repeats: int, warmup: bool = False) -> float:
+    """Smallest wall time (seconds) of ``repeats`` calls of ``fn()``, after one untimed call if ``warmup``."""
+    if warmup:
+        fn()
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
 
 
 def setup_matplotlib():

@@ -55,7 +55,7 @@ from tqdm.auto import tqdm
 from agents import NFollowerLeader, PowerSchedule, chain_learners, n_follower_learners, play
 from agents.chain import chain_schedules
 from agents.n_followers import follower_step_scale
-from experiments.common import arg, markdown_table, parse_args, run_summary, setup_matplotlib, write_json
+from experiments.common import arg, best_time, markdown_table, parse_args, run_summary, setup_matplotlib, write_json
 from stackenv.envs import BatchedStackelbergEnv
 from stackenv.games import make
 
@@ -167,16 +167,6 @@ def leader_profit(game, x: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------- timing
-def _best_time(fn, repeats: int) -> float:
-    fn()  # warm-up
-    best = math.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def time_leader_updates(args: Args) -> dict[str, dict[int, float]]:
     """Seconds per leader update vs N, one run: structured O(N) Df_1 (the game's Sherman–Morrison field, as
     the env computes it under ``hierarchical`` feedback) + the step; the N-follower learner's update on
@@ -198,7 +188,9 @@ def time_leader_updates(args: Args) -> dict[str, dict[int, float]]:
             xb = np.repeat(x, B, axis=0)
             leader = NFollowerLeader(PowerSchedule(1.0, 1.0)).bind(game, "leader", "hierarchical")
             leader.reset(xb[:, :1])
-            out[key][N] = _best_time(partial(_structured_update, leader, game, xb), 30 if B * N <= 10**6 else 5) / B
+            out[key][N] = (
+                best_time(partial(_structured_update, leader, game, xb), 30 if B * N <= 10**6 else 5, warmup=True) / B
+            )
         if N > args.dense_max_n:
             continue
         JF, JF1 = game.response_blocks(x, 0)
@@ -207,8 +199,8 @@ def time_leader_updates(args: Args) -> dict[str, dict[int, float]]:
         krylov = NFollowerLeader(PowerSchedule(1.0, 1.0)).bind(game, "leader", "second_order")
         krylov.reset(x[:, :1])
         reps = 30 if N <= 300 else 5
-        out["Krylov (CG) on dense J_F"][N] = _best_time(partial(krylov.update, obs, None, 2), reps)
-        out["dense LU solve"][N] = _best_time(partial(_dense_lu_df1, g, JF, JF1), reps)
+        out["Krylov (CG) on dense J_F"][N] = best_time(partial(krylov.update, obs, None, 2), reps, warmup=True)
+        out["dense LU solve"][N] = best_time(partial(_dense_lu_df1, g, JF, JF1), reps, warmup=True)
     return out
 
 

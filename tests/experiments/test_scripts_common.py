@@ -2,12 +2,13 @@
 argument (CleanRL style: a typed dataclass with one help text per field)."""
 
 import dataclasses
+import time
 from pathlib import Path
 
 import pytest
 
 from experiments import duopoly, n_followers, rl, torus, tournament, zero_sum
-from experiments.common import parse_args
+from experiments.common import best_time, parse_args
 
 SCRIPTS = [duopoly, torus, zero_sum, n_followers, rl, tournament]
 
@@ -21,3 +22,15 @@ def test_common_flags_and_documented_arguments(script, tmp_path):
     for field in dataclasses.fields(script.Args):
         assert field.metadata.get("help", "").strip(), f"{script.__name__}: --{field.name} has no help text"
     assert (script.__doc__ or "").strip() and (script.Args.__doc__ or "").strip()
+
+
+def test_best_time_is_the_fastest_call_after_an_untimed_warm_up():
+    calls = []
+
+    def fn():  # slow on the first call only, like a cold cache
+        calls.append(None)
+        time.sleep(0.05 if len(calls) == 1 else 0.0)
+
+    assert best_time(fn, 3, warmup=True) < 0.025 and len(calls) == 4
+    calls.clear()
+    assert best_time(fn, 1) >= 0.05 and len(calls) == 1  # without warm-up the slow call is the only one timed
