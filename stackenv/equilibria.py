@@ -434,10 +434,6 @@ def _dedup(game: Game, points: list[np.ndarray]) -> list[np.ndarray]:
     return kept
 
 
-def _is_quadratic(game: Game) -> bool:
-    return bool(getattr(game, "quadratic", False))
-
-
 def _linear_solve(game: Game, field: Field) -> tuple[list[np.ndarray], list[str]]:
     """The zero of an affine field ``F(x) = F(c) + J (x − c)``, ``c`` the domain centre."""
     c = (game.low + game.high) / 2
@@ -492,7 +488,7 @@ def _search(game: Game, field: Field) -> tuple[list[tuple[np.ndarray, str]], lis
     cf = _closed_form(game, field)
     if cf is not None:
         found.append((cf, "closed_form"))
-    if _is_quadratic(game):
+    if game.quadratic:
         pts, notes = _linear_solve(game, field)
         found += [(p, "linear_solve") for p in pts]
     elif game.d <= MAX_NEWTON_DIM:
@@ -558,8 +554,7 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 
 
 def _critical(game: Game, field: Field, cache: bool) -> tuple[list[Equilibrium], list[str]]:
-    if not isinstance(game, Game):
-        raise ValueError(f"expected a stackenv Game, got {type(game).__name__}")
+    _check_game(game)
     key = _cache_key(game) if cache else None
     entry = _CACHE.setdefault(key, {}) if key is not None else {}
     if field not in entry:
