@@ -159,6 +159,15 @@ def test_quadratic_games_use_the_linear_solve():
     for field in ("omega", "omega_S"):
         pts = eq.critical_points(g, field, cache=False)
         assert len(pts) == 1 and pts[0].source in ("closed_form", "linear_solve")
+    nash = np.linalg.solve(np.eye(4) + 1.0, 100.0 - np.array([5.0, 2.0, 3.0, 4.0]))  # Cournot first-order conditions
+    np.testing.assert_allclose(eq.critical_points(g, "omega", cache=False)[0].x, nash, rtol=1e-12)
+    # a family without closed forms: the linear solve alone must land on the hand-derived points
+    # (module docstring of stackenv.games.quadratic: Nash (0.6, 0.8), Stackelberg (5/13, 9/13))
+    q = make("quadratic")
+    for field, ref in (("omega", [0.6, 0.8]), ("omega_S", [5 / 13, 9 / 13])):
+        (p,) = eq.critical_points(q, field, cache=False)
+        assert p.source == "linear_solve"
+        np.testing.assert_allclose(p.x, ref, rtol=1e-12)
 
 
 def test_results_are_cached_and_read_only(monkeypatch):
