@@ -14,19 +14,23 @@ from stackenv.games import make
 pytest.importorskip("stable_baselines3")
 
 
+def train_duopoly(algo, env, agent, opponents, total_timesteps, **algo_kwargs):
+    """``train_sb3`` with the duopoly's scalings (quantities O(10²), profits O(10³)) and seed 0."""
+    return train_sb3(
+        algo, env, agent, opponents, total_timesteps, obs_scale=1 / 100, reward_scale=1 / 1000, seed=0, **algo_kwargs
+    )
+
+
 def test_ppo_leader_trains_against_a_learner_and_plays_in_the_batched_env():
     """PPO commits a quantity each one-step episode of the leader-first AEC env against the exact best response
     (reward feedback), then plays B = 16 runs of the batched env through ``play``."""
     follower = agents.BestResponse()
-    leader = train_sb3(
+    leader = train_duopoly(
         "PPO",
         duopoly_v0.env(feedback="reward", max_steps=1),
         "leader",
         {"follower": follower},
         total_timesteps=256,
-        obs_scale=1 / 100,
-        reward_scale=1 / 1000,
-        seed=0,
         n_steps=64,
         batch_size=64,
         n_epochs=2,
@@ -48,15 +52,12 @@ def test_ppo_leader_trains_against_a_learner_and_plays_in_the_batched_env():
 def test_sac_follower_trains_against_a_hierarchical_leader():
     """Either role: an off-policy SAC follower under gradient feedback against a learning leader."""
     game = make("duopoly")
-    follower = train_sb3(
+    follower = train_duopoly(
         "sac",
         duopoly_v0.parallel_env(feedback="hierarchical", max_steps=5),
         "follower",
         {"leader": agents.HierarchicalLeader()},
         total_timesteps=64,
-        obs_scale=1 / 100,
-        reward_scale=1 / 1000,
-        seed=0,
         learning_starts=32,
         batch_size=16,
     )
@@ -67,6 +68,12 @@ def test_sac_follower_trains_against_a_hierarchical_leader():
         seed=0,
     )
     assert np.all(np.isfinite(traj.x_final))
+    # each follower action is the deterministic policy of the previous step's (noiseless) own gradient, scaled by
+    # obs_scale, with the [−1, 1] output mapped onto [0, A]
+    obs = game.grad(1, traj.x[-2])[:, 1:] / 100
+    action, _ = follower.model.predict(obs.astype(np.float32), deterministic=True)
+    expected = (np.clip(action[:, 0], -1.0, 1.0) + 1.0) * game.A / 2
+    np.testing.assert_allclose(traj.x_final[:, 1], expected, rtol=1e-6)
 
 
 def test_sb3_learner_validates_shapes_and_algorithms():
@@ -95,15 +102,12 @@ def test_ppo_follower_trained_in_the_aec_env_sees_the_leaders_action_in_any_env(
     rounding of the policy's inputs."""
     from stackenv.envs import StackelbergAECEnv
 
-    follower = train_sb3(
+    follower = train_duopoly(
         "PPO",
         duopoly_v0.env(feedback="gradient", max_steps=8),
         "follower",
         {"leader": agents.GradientPlay()},
         total_timesteps=128,
-        obs_scale=1 / 100,
-        reward_scale=1 / 1000,
-        seed=0,
         n_steps=64,
         batch_size=32,
         n_epochs=1,
