@@ -12,7 +12,9 @@ from agents.hierarchical import HierarchicalLeader, adjoint_solve, total_derivat
 from agents.lola import LOLA, lola_direction, lola_field
 from agents.n_followers import NFollowerLeader, batched_cg, krylov_adjoint_solve
 from agents.zeroth_order import residual_estimate, sphere_directions
+from stackenv.envs import BatchedStackelbergEnv
 from stackenv.games import make
+from stackenv.games.custom import CustomGame
 
 
 def second_order_obs(game, x, i):
@@ -228,15 +230,9 @@ def test_schedules():
 
 def test_chain_learner_at_the_bottom_level_uses_its_own_gradient_from_second_order_feedback():
     """A chain's last follower has no levels below: its total derivative is its own gradient (no H22 sent)."""
-    import math
-
-    from agents import LOLA, ChainLearner, play
-    from stackenv.envs import BatchedStackelbergEnv
-    from stackenv.games import make
-
     game = make("duopoly")
-    env = BatchedStackelbergEnv(game, num_envs=4, feedback="second_order", noise_std=math.sqrt(10))
-    traj = play(env, {"leader": LOLA(lookahead=0.25), "follower": ChainLearner()}, 3000, seed=0)
+    env = BatchedStackelbergEnv(game, num_envs=4, feedback="second_order", noise_std=np.sqrt(10))
+    traj = agents.play(env, {"leader": LOLA(lookahead=0.25), "follower": agents.ChainLearner()}, 3000, seed=0)
     # the follower ends on its best response to the leader's quantity: ∇_2 f_2 ≈ 0 (noise std √10 averaged
     # by the decaying steps leaves an O(0.1) error; 1.0 is a loose bound that a wrong gradient would violate)
     assert np.all(np.abs(game.omega(traj.x_final)[:, 1]) < 1.0)
@@ -269,9 +265,6 @@ def test_optimistic_converges_on_a_bilinear_game_where_gradient_play_cycles():
     Here f_1 = x y = −f_2 on [−1, 1]², constant γ = 0.1, no noise: gradient play's linear map has spectral
     radius √(1 + γ²) > 1 and ends on the box boundary; optimistic play's has radius ≈ 1 − γ²/2 = 0.995, so
     2000 steps shrink the initial distance (≤ 0.91) by about e^{−10} ≈ 4.5e-5 (bound: 1e-3)."""
-    from stackenv.envs import BatchedStackelbergEnv
-    from stackenv.games.custom import CustomGame
-
     game = CustomGame([lambda x, y: x[0] * y[0], lambda x, y: -x[0] * y[0]], dims=[1, 1], low=-1.0, high=1.0)
     out = {}
     for cls in (agents.GradientPlay, agents.OptimisticGradient):
