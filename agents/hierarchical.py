@@ -49,6 +49,14 @@ SAFEGUARDS: tuple[str, ...] = ("levenberg", "eig_floor", "none")
 BLOCK_AVERAGE = PowerSchedule(1.0, 0.5)
 
 
+def check_safeguard(safeguard: str, floor: float) -> None:
+    """``ValueError`` unless ``safeguard`` is one of :data:`SAFEGUARDS` and ``floor`` is positive and finite."""
+    if safeguard not in SAFEGUARDS:
+        raise ValueError(f"unknown safeguard {safeguard!r}; valid: {', '.join(SAFEGUARDS)}")
+    if not (np.isfinite(floor) and floor > 0):
+        raise ValueError(f"safeguard floor must be positive, got {floor}")
+
+
 def adjoint_solve(
     H22: np.ndarray, rhs: np.ndarray, safeguard: Safeguard = "levenberg", floor: float = 1e-3
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -64,10 +72,7 @@ def adjoint_solve(
         ``(v, regularised, indefinite)``: ``(B, m)`` solutions (NaN rows where the input is not finite) and
         ``(B,)`` masks of runs that were regularised / whose ``H22`` has a non-positive-definite symmetric part.
     """
-    if safeguard not in SAFEGUARDS:
-        raise ValueError(f"unknown safeguard {safeguard!r}; valid: {', '.join(SAFEGUARDS)}")
-    if not (np.isfinite(floor) and floor > 0):
-        raise ValueError(f"safeguard floor must be positive, got {floor}")
+    check_safeguard(safeguard, floor)
     B, m = rhs.shape
     v = np.full((B, m), np.nan)
     regularised = np.zeros(B, bool)
@@ -146,10 +151,7 @@ class HierarchicalLeader(Learner):
     ):
         super().__init__()
         self.lr = as_schedule(lr if lr is not None else PowerSchedule(1.0, 1.0), "lr")
-        if safeguard not in SAFEGUARDS:
-            raise ValueError(f"unknown safeguard {safeguard!r}; valid: {', '.join(SAFEGUARDS)}")
-        if not (np.isfinite(floor) and floor > 0):
-            raise ValueError(f"floor must be positive, got {floor}")
+        check_safeguard(safeguard, floor)
         self.safeguard, self.floor = safeguard, float(floor)
         self.block_average = None if block_average is None else as_schedule(block_average, "block_average")
         if self.block_average is not None and self.block_average(1) > 1:

@@ -149,6 +149,12 @@ def batched_gmres(
     return x, done, j + 1
 
 
+def check_solver(solver: str) -> None:
+    """``ValueError`` unless ``solver`` is one of :data:`SOLVERS`."""
+    if solver not in SOLVERS:
+        raise ValueError(f"unknown solver {solver!r}; valid: {', '.join(SOLVERS)}")
+
+
 def krylov_adjoint_solve(
     JF: np.ndarray, rhs: np.ndarray, solver: Solver = "auto", rtol: float = 1e-10, maxiter: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -164,8 +170,7 @@ def krylov_adjoint_solve(
     Returns:
         ``(v, converged)`` with shapes ``(B, m)`` and ``(B,)``.
     """
-    if solver not in SOLVERS:
-        raise ValueError(f"unknown solver {solver!r}; valid: {', '.join(SOLVERS)}")
+    check_solver(solver)
     B, m = rhs.shape
     v = np.zeros((B, m))
     converged = np.zeros(B, bool)
@@ -215,8 +220,7 @@ class NFollowerLeader(HierarchicalLeader):
         block_average: Schedule | float | None = BLOCK_AVERAGE,
     ):
         super().__init__(lr, block_average=block_average)
-        if solver not in SOLVERS:
-            raise ValueError(f"unknown solver {solver!r}; valid: {', '.join(SOLVERS)}")
+        check_solver(solver)
         if not (0 < rtol < 1):
             raise ValueError(f"rtol must lie in (0, 1), got {rtol}")
         self.solver, self.rtol = solver, float(rtol)

@@ -83,6 +83,13 @@ def test_adjoint_solve_safeguards():
     assert reg.all() and indef.all()
     with pytest.raises(ValueError, match="symmetric"):
         adjoint_solve(M, g, "eig_floor")
+    # unknown safeguards and non-positive floors are refused by the solve and by the leader's constructor
+    for bad in (lambda: adjoint_solve(M, g, "magic"), lambda: HierarchicalLeader(safeguard="magic")):
+        with pytest.raises(ValueError, match="unknown safeguard 'magic'; valid: levenberg, eig_floor, none"):
+            bad()
+    for bad in (lambda: adjoint_solve(M, g, floor=0.0), lambda: HierarchicalLeader(floor=np.nan)):
+        with pytest.raises(ValueError, match="floor must be positive"):
+            bad()
 
 
 def test_hierarchical_leader_safeguard_counts_and_warns():
@@ -165,6 +172,9 @@ def test_krylov_adjoint_solve_cg_and_gmres():
     v, ok = krylov_adjoint_solve(np.broadcast_to(N, (B, m, m)).copy(), g, "auto")
     assert ok.all()
     np.testing.assert_allclose(v, np.linalg.solve(N.T, g.T).T, rtol=1e-7, atol=1e-9)
+    for bad in (lambda: krylov_adjoint_solve(JF, g, "lu"), lambda: NFollowerLeader(solver="lu")):
+        with pytest.raises(ValueError, match="unknown solver 'lu'; valid: auto, cg, gmres"):
+            bad()
 
 
 def test_n_followers_leader_second_order_matches_structured_omega_S_at_N_1000():
