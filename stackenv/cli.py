@@ -25,7 +25,7 @@ import argparse
 import json
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TextIO
 
 import numpy as np
@@ -198,14 +198,21 @@ def format_equilibria(game: Game) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _every_game(render: Callable[[Game], Any]) -> Iterator[tuple[str, Any, Exception | None]]:
+    """``(name, render(game), None)`` for every registered game at its defaults, ``(name, None, error)`` on failure."""
+    for name in list_games():
+        try:
+            yield name, render(make(name)), None
+        except (ValueError, eq.EquilibriumError) as exc:
+            yield name, None, exc
+
+
 def print_all_equilibria(file: TextIO | None = None) -> int:
     """Print the equilibria tables of every registered game at its defaults; returns the number of failures."""
     out = file if file is not None else sys.stdout
     failures = 0
-    for name in list_games():
-        try:
-            text = format_equilibria(make(name))
-        except (ValueError, eq.EquilibriumError) as exc:
+    for name, text, exc in _every_game(format_equilibria):
+        if exc is not None:
             failures += 1
             text = f"== {name}\nerror: {exc}\n"
         print(text, file=out)
@@ -261,15 +268,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.game or args.sets:
                 raise UsageError("--all takes no GAME and no --set")
             if args.json:
-                reports, failed = [], 0
-                for name in list_games():
-                    try:
-                        reports.append(equilibria_report(make(name)))
-                    except (ValueError, eq.EquilibriumError) as exc:
-                        failed += 1
-                        reports.append({"game": name, "error": str(exc)})
-                print(json.dumps(reports, indent=2))
-                return 1 if failed else 0
+                results = list(_every_game(equilibria_report))
+                print(
+                    json.dumps(
+                        [r if exc is None else {"game": n, "error": str(exc)} for n, r, exc in results], indent=2
+                    )
+                )
+                return 1 if any(exc is not None for *_, exc in results) else 0
             return 1 if print_all_equilibria() else 0
         if not args.game:
             raise UsageError("give a GAME (one of: " + ", ".join(list_games()) + ") or --all")

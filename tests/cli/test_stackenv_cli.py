@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from stackenv import cli
 from stackenv.cli import main, parse_sets, parse_value
 from stackenv.games import list_games, make
 
@@ -162,3 +163,23 @@ def test_matrix_parameters_as_json(capsys):
         main(["equilibria", "zero_sum", "--set", "A=[[1,0],[0,2]]", "--set", "B=1", "--set", "C=-1"])
     assert exc.value.code == 2
     assert "zero_sum" in capsys.readouterr().err
+
+
+def test_all_json_lists_every_game_and_reports_failures(capsys, monkeypatch):
+    assert main(["equilibria", "--all", "--json"]) == 0
+    reports = json.loads(capsys.readouterr().out)
+    assert [r["game"] for r in reports] == list_games()
+    duopoly = next(r for r in reports if r["game"] == "duopoly")
+    np.testing.assert_allclose(duopoly["stackelberg"][0]["x"], [46, 26])
+
+    def broken(name, **params):
+        if name == "torus":
+            raise ValueError("torus is broken")
+        return make(name, **params)
+
+    monkeypatch.setattr(cli, "make", broken)
+    assert main(["equilibria", "--all", "--json"]) == 1
+    reports = json.loads(capsys.readouterr().out)
+    assert {"game": "torus", "error": "torus is broken"} in reports and len(reports) == len(list_games())
+    assert main(["equilibria", "--all"]) == 1
+    assert "== torus\nerror: torus is broken" in capsys.readouterr().out
