@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     # seeded runs (random initial conditions) and the basin grid, per dynamics
     axis, x0_grid = grid_x0(args.grid)
-    trajs, finals_grid = {}, {}
+    trajs, grid_trajs = {}, {}
     jobs = [(name, part) for name in dynamics() for part in ("seeds", "grid")]
     for name, part in tqdm(jobs, desc="torus", disable=not args.progress):
         learners, feedback = dynamics()[name]
@@ -134,16 +134,14 @@ def main(argv: list[str] | None = None) -> dict:
             trajs[name] = play(env, learners, args.steps, record_every=args.record_every, seed=args.seed)
         else:
             env = BatchedStackelbergEnv(game, num_envs=len(x0_grid), feedback=feedback, noise_std=noise_std)
-            tr = play(env, learners, args.steps, record_every=args.steps, seed=args.seed, x0=x0_grid)
-            finals_grid[name] = tr.x_final
+            grid_trajs[name] = play(env, learners, args.steps, record_every=args.steps, seed=args.seed, x0=x0_grid)
 
     # which equilibrium each run reached
     reached = {name: tr.nearest(game, targets[name]) for name, tr in trajs.items()}
     basins = {}
-    for name, final in finals_grid.items():
-        dist = np.stack([game.distance(final, p) for p in targets[name]], -1)
-        idx = np.argmin(dist, -1)
-        basins[name] = np.where(dist.min(-1) <= args.converged_tol, idx, -1).reshape(args.grid, args.grid)
+    for name, tr in grid_trajs.items():
+        idx, dist = tr.nearest(game, targets[name])
+        basins[name] = np.where(dist <= args.converged_tol, idx, -1).reshape(args.grid, args.grid)
 
     runs = []
     for name, tr in trajs.items():
