@@ -95,11 +95,6 @@ class Args:
             raise ValueError(f"--c takes two unit costs, got {self.c}")
         if not self.algos or not self.followers:
             raise ValueError("--algos and --followers must name at least one each")
-        # common.parse_args does not apply `choices` to list options: check them here
-        for name, given, valid in (("--algos", self.algos, ALGOS), ("--followers", self.followers, FOLLOWERS)):
-            bad = [v for v in given if v not in valid]
-            if bad:
-                raise ValueError(f"{name}: unknown {bad}; valid: {', '.join(valid)}")
 
 
 # ---------------------------------------------------------------------------------------------- envs
@@ -196,17 +191,16 @@ def main(argv: list[str] | None = None) -> dict:
         eval_env = make_env(args, follower)
         model = make_model(algo, venv, seed)
         rec = curves.setdefault((algo, follower), {"t": [], "q1": [], "profit": [], "final": []})
-        ts, q1s, profits = [0], [], []
-        q, final, p = evaluate(model, eval_env, game, args.eval_episodes, 10_000 + seed)
-        q1s.append(q)
-        profits.append(p)
+        ts, q1s, profits = [], [], []
         chunk = math.ceil(total / args.evals)
-        while model.num_timesteps < total:
-            model.learn(min(chunk, total - model.num_timesteps), reset_num_timesteps=False)
+        while True:  # evaluate before training and after every chunk
             q, final, p = evaluate(model, eval_env, game, args.eval_episodes, 10_000 + seed)
             ts.append(model.num_timesteps)
             q1s.append(q)
             profits.append(p)
+            if model.num_timesteps >= total:
+                break
+            model.learn(min(chunk, total - model.num_timesteps), reset_num_timesteps=False)
         rec["t"].append(ts)
         rec["q1"].append(q1s)
         rec["profit"].append(profits)
