@@ -71,6 +71,13 @@ class QuadraticBase(Game):
 
     quadratic = True
 
+    def _box_players(self, names: Sequence[str], dims: Sequence[int], bound: float) -> list[Player]:
+        """Validate ``bound`` (> 0), keep it as ``self.bound`` and build players on ``[−bound, bound]^{d_i}``."""
+        self.bound = float(as_float_array(bound, "bound", ()))
+        if self.bound <= 0:
+            raise ValueError(f"{self.name}: parameter 'bound' must be positive, got {self.bound}")
+        return [Player.box(name, d, -self.bound, self.bound) for name, d in zip(names, dims)]
+
     def _init_quadratic(self, players: Sequence[Player], levels, Q: np.ndarray, q: np.ndarray) -> None:
         Game.__init__(self, players, levels)
         self.Q, self.q = Q, q  # (n, d, d), (n, d)
@@ -181,12 +188,8 @@ class QuadraticGame(QuadraticBase):
         if not np.allclose(Q, np.swapaxes(Q, 1, 2), rtol=0, atol=1e-12 * max(1.0, np.abs(Q).max())):
             raise ValueError("parameter 'Q' must hold symmetric matrices (Q_i = Q_iᵀ)")
         q = np.zeros((n, d)) if q is None else as_float_array(q, "q", (n, d))
-        self.bound = float(as_float_array(bound, "bound", ()))
-        if self.bound <= 0:
-            raise ValueError(f"parameter 'bound' must be positive, got {self.bound}")
         levels = check_levels(levels, n)
-        names = role_names(levels)
-        players = [Player.box(names[i], dims[i], -self.bound, self.bound) for i in range(n)]
+        players = self._box_players(role_names(levels), dims, bound)
         self._init_quadratic(players, levels, (Q + np.swapaxes(Q, 1, 2)) / 2, q)
 
     @property

@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stackenv.games.base import Player, as_float_array
+from stackenv.games.base import as_float_array
 from stackenv.games.quadratic import QuadraticBase
 from stackenv.games.registry import register
 
@@ -128,16 +128,9 @@ class ZeroSum(QuadraticBase):
                     raise ValueError(f"zero_sum: parameters {given} conflict with instance {instance!r}")
         self.A, self.B, self.C, self.a, self.b = blocks
         self.instance = instance if instance is not None else self._match_instance()
-        self.bound = float(as_float_array(bound, "bound", ()))
-        if self.bound <= 0:
-            raise ValueError(f"zero_sum: parameter 'bound' must be positive, got {self.bound}")
-        d1, d2 = self.B.shape
+        players = self._box_players(["leader", "follower"], self.B.shape, bound)
         Q1 = np.block([[self.A, self.B], [self.B.T, self.C]])
         q1 = np.concatenate([self.a, self.b])
-        players = [
-            Player.box("leader", d1, -self.bound, self.bound),
-            Player.box("follower", d2, -self.bound, self.bound),
-        ]
         self._init_quadratic(players, [[0], [1]], np.stack([Q1, -Q1]), np.stack([q1, -q1]))
 
     def _match_instance(self) -> str | None:

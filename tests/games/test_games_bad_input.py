@@ -33,6 +33,7 @@ from stackenv.games import list_games, make
         ("quadratic", {"dims": [1, 0]}, "'dims'"),
         ("quadratic", {"levels": [[1], [0]]}, "'levels'"),
         ("quadratic", {"bound": -1.0}, "'bound'"),
+        ("zero_sum", {"bound": 0.0}, "'bound' must be positive"),
         ("zero_sum", {"A": [[1.0, 0.0], [0.0, 1.0]], "B": [[1.0, 0.0, 0.0]] * 3, "C": -1.0}, "mismatched shapes"),
         (
             "zero_sum",
