@@ -326,14 +326,15 @@ def results_table(games, trajs, walls, chain_game, chain_tr, timings, slopes) ->
             learned = ["—", "—", "—", "—"]
         rows.append([f"oligopoly N={N}", f"{xs[0]:.3f}", f"{ps:.4g}", f"{pn:.4g}", f"{ps / pn:.3g}", *learned])
     xs = chain_game.stackelberg_closed_form()
+    ps, pn = leader_profit(chain_game, xs), leader_profit(chain_game, chain_game.nash_closed_form())
     rel = chain_game.distance(chain_tr.x_final, xs) / np.linalg.norm(xs)
     rows.append(
         [
             f"chain K={chain_game.n} (q* = {', '.join(f'{v:.3f}' for v in xs)})",
             f"{xs[0]:.3f}",
-            f"{leader_profit(chain_game, xs):.4g}",
-            f"{leader_profit(chain_game, chain_game.nash_closed_form()):.4g}",
-            f"{leader_profit(chain_game, xs) / leader_profit(chain_game, chain_game.nash_closed_form()):.3g}",
+            f"{ps:.4g}",
+            f"{pn:.4g}",
+            f"{ps / pn:.3g}",
             f"{np.median(chain_tr.x_final[:, 0]):.3f}",
             f"{np.median(leader_profit(chain_game, chain_tr.x_final)):.4g}",
             f"{np.median(rel):.2e}",
@@ -425,8 +426,9 @@ def plot_advantage(args: Args, games, trajs, path: Path) -> None:
     plt = setup_matplotlib()
     n_max = max(games)
     dense = np.unique(np.round(np.geomspace(1, max(n_max, 2), 120)).astype(int))
-    ps = np.array([leader_profit(g, g.stackelberg_closed_form()) for g in (oligopoly(args, int(N)) for N in dense)])
-    pn = np.array([leader_profit(g, g.nash_closed_form()) for g in (oligopoly(args, int(N)) for N in dense)])
+    dense_games = [oligopoly(args, int(N)) for N in dense]
+    ps = np.array([leader_profit(g, g.stackelberg_closed_form()) for g in dense_games])
+    pn = np.array([leader_profit(g, g.nash_closed_form()) for g in dense_games])
     fig, axes = plt.subplots(1, 2, figsize=(12.5, 4.8))
     # follower costs stop spreading over the full range where w_N = (A − c_lo)/(2(N + 2)) < spread
     n_kink = (args.A - args.follower_cost_low) / (2 * args.follower_cost_spread) - 2
