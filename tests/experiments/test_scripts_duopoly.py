@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from agents.lola import lola_field
 from experiments import duopoly
 from stackenv.games import make
 from tests.experiments.contract import RUN_KEYS
@@ -40,6 +41,8 @@ def test_duopoly_runs_reach_their_equilibria(tmp_path, A, c):
     stack = [(A + c2 - 2 * c1) / 2, (A + 2 * c1 - 3 * c2) / 4]
     np.testing.assert_allclose(runs["nash"]["equilibrium"], nash)
     np.testing.assert_allclose(runs["stackelberg"]["equilibrium"], stack)
+    # the script's LOLA target is a zero of the learner's own field at the default lookahead η = 0.25
+    np.testing.assert_allclose(lola_field(game, np.array(runs["lola"]["equilibrium"]), 0.25), 0.0, atol=1e-9)
     for name, run in runs.items():
         assert RUN_KEYS <= set(run)
         assert run["params"] == game.params and run["seeds"] == 16 and run["steps"] == 2000
