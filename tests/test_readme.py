@@ -15,6 +15,10 @@ def test_readme_starts_with_the_two_commands():
     assert [line.split("#")[0].strip() for line in first] == ["make demo", "make test"]
 
 
+def test_readme_has_python_blocks():
+    assert BLOCKS, "no ```python block found: the runnable-README tests below would silently collect nothing"
+
+
 @pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
 def test_readme_block_runs(code, tmp_path, monkeypatch):
     # tests/ holds folders named like the packages (tests/agents, ...): keep the real packages first
