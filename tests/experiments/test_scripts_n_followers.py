@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from experiments import n_followers
-from tests.experiments.contract import RUN_KEYS
+from tests.experiments.contract import RUN_KEYS, run_script
 
 NS = [1, 2, 5, 1000]
 
@@ -32,15 +32,9 @@ def result(tmp_path_factory):
         "300",
         "--timing-batch",
         "8",
-        "--out",
-        str(out),
-        "--json",
-        str(out / "nf.json"),
-        "--progress",
-        "false",
     ]
-    summary = n_followers.main(argv)
-    return out, summary, json.loads((out / "nf.json").read_text())
+    summary, payload = run_script(n_followers, out, argv)
+    return out, summary, payload
 
 
 def test_files_and_contract(result):

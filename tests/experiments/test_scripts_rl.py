@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from experiments import rl
-from tests.experiments.contract import RUN_KEYS
+from tests.experiments.contract import RUN_KEYS, run_script
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +29,8 @@ def result(tmp_path_factory):
         "3",
         "--eval-episodes",
         "2",
-        "--out",
-        str(out),
-        "--json",
-        str(out / "rl.json"),
-        "--progress",
-        "false",
     ]
-    summary = rl.main(argv)
-    payload = json.loads((out / "rl.json").read_text())
+    summary, payload = run_script(rl, out, argv)
     return out, summary, payload, {r["dynamics"]: r for r in payload["runs"]}
 
 

@@ -9,7 +9,7 @@ import pytest
 from experiments import torus
 from stackenv.equilibria import critical_points, nash_equilibria, stackelberg_equilibria
 from stackenv.games import make
-from tests.experiments.contract import RUN_KEYS
+from tests.experiments.contract import RUN_KEYS, run_script
 
 
 @pytest.fixture(scope="module")
@@ -26,15 +26,9 @@ def result(tmp_path_factory):
         "3",
         "--record-every",
         "5",
-        "--out",
-        str(out),
-        "--json",
-        str(out / "torus.json"),
-        "--progress",
-        "false",
     ]
-    summary = torus.main(argv)
-    return out, summary, json.loads((out / "torus.json").read_text())
+    summary, payload = run_script(torus, out, argv)
+    return out, summary, payload
 
 
 def test_files_and_contract(result):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from experiments import zero_sum
-from tests.experiments.contract import RUN_KEYS
+from tests.experiments.contract import RUN_KEYS, run_script
 
 
 @pytest.fixture(scope="module")
@@ -22,15 +22,8 @@ def result(tmp_path_factory):
         "2",
         "--record-every",
         "5",
-        "--out",
-        str(out),
-        "--json",
-        str(out / "zs.json"),
-        "--progress",
-        "false",
     ]
-    summary = zero_sum.main(argv)
-    payload = json.loads((out / "zs.json").read_text())
+    summary, payload = run_script(zero_sum, out, argv)
     runs = {(r["instance"], r["dynamics"]): r for r in payload["runs"]}
     return out, summary, payload, runs
 
