@@ -43,7 +43,18 @@ from __future__ import annotations
 import numpy as np
 
 from stackenv.games.base import Game, Player, as_float_array
+from stackenv.games.cournot import check_costs, check_interior
 from stackenv.games.registry import register
+
+
+def _nash(A: float, c: np.ndarray) -> np.ndarray:
+    (c1, c2) = c
+    return np.array([(A + c2 - 2 * c1) / 3, (A + c1 - 2 * c2) / 3])
+
+
+def _stackelberg(A: float, c: np.ndarray) -> np.ndarray:
+    (c1, c2) = c
+    return np.array([(A + c2 - 2 * c1) / 2, (A + 2 * c1 - 3 * c2) / 4])
 
 
 @register
@@ -60,21 +71,11 @@ class Duopoly(Game):
         if not isinstance(price_floor, bool | np.bool_):
             raise ValueError(f"duopoly: price_floor must be a boolean, got {price_floor!r}")
         self.price_floor = bool(price_floor)
-        A, (c1, c2) = self.A, self.c
-        if np.any(self.c < 0):
-            raise ValueError(f"duopoly: unit costs c must be non-negative, got {self.c.tolist()}")
-        if not A > max(c1, c2):
-            raise ValueError(f"duopoly: need A > every unit cost, got A={A}, c={self.c.tolist()}")
-        for expr, val in (
-            ("A + c2 - 2 c1", A + c2 - 2 * c1),
-            ("A + c1 - 2 c2", A + c1 - 2 * c2),
-            ("A + 2 c1 - 3 c2", A + 2 * c1 - 3 * c2),
-        ):
-            if val <= 0:
-                raise ValueError(f"duopoly: equilibria are not interior ({expr} = {val:g} <= 0)")
+        check_costs("duopoly", self.A, self.c)
+        check_interior("duopoly", {"Nash": _nash(self.A, self.c), "Stackelberg": _stackelberg(self.A, self.c)})
         # with a price floor the costs are piecewise quadratic: not "quadratic" for the generic code
         self.quadratic = not self.price_floor
-        super().__init__([Player.box("leader", 1, 0.0, A), Player.box("follower", 1, 0.0, A)], [[0], [1]])
+        super().__init__([Player.box(n, 1, 0.0, self.A) for n in ("leader", "follower")], [[0], [1]])
 
     @property
     def params(self):
@@ -135,13 +136,11 @@ class Duopoly(Game):
     # ------------------------------------------------------------------ closed forms
     def nash_closed_form(self) -> np.ndarray:
         """Cournot–Nash quantities ``q_i = (A + c_j − 2c_i)/3``."""
-        A, (c1, c2) = self.A, self.c
-        return np.array([(A + c2 - 2 * c1) / 3, (A + c1 - 2 * c2) / 3])
+        return _nash(self.A, self.c)
 
     def stackelberg_closed_form(self) -> np.ndarray:
         """Stackelberg quantities ``((A + c_2 − 2c_1)/2, (A + 2c_1 − 3c_2)/4)``."""
-        A, (c1, c2) = self.A, self.c
-        return np.array([(A + c2 - 2 * c1) / 2, (A + 2 * c1 - 3 * c2) / 4])
+        return _stackelberg(self.A, self.c)
 
     def response(self, x, k: int = 0, iters: int = 100, tol: float = 1e-12):
         """Follower's best response ``r(q_1) = (A − q_1 − c_2)/2`` in closed form (``k = 0``).

@@ -45,6 +45,7 @@ from __future__ import annotations
 import numpy as np
 
 from stackenv.games.base import Player, as_float_array
+from stackenv.games.cournot import check_costs, check_interior
 from stackenv.games.quadratic import QuadraticBase, role_names
 from stackenv.games.registry import register
 
@@ -61,16 +62,10 @@ class Hierarchy(QuadraticBase):
         c = as_float_array(costs, "costs")
         if c.ndim != 1 or c.size < 2:
             raise ValueError(f"hierarchy: costs must list K >= 2 unit costs (one per level), got shape {c.shape}")
-        if np.any(c < 0):
-            raise ValueError(f"hierarchy: unit costs must be non-negative, got {c.tolist()}")
-        if not self.A > c.max():
-            raise ValueError(f"hierarchy: need A > every unit cost, got A={self.A:g}, costs={c.tolist()}")
+        check_costs("hierarchy", self.A, c)
         self.costs_ = c
         self.K = K = c.size
-        for kind, q in (("Nash", self.nash_closed_form()), ("Stackelberg", self.stackelberg_closed_form())):
-            if np.any(q <= 0):
-                i = int(np.argmin(q))
-                raise ValueError(f"hierarchy: the {kind} equilibrium is not interior (firm {i} produces {q[i]:g} <= 0)")
+        check_interior("hierarchy", {"Nash": self.nash_closed_form(), "Stackelberg": self.stackelberg_closed_form()})
         E = np.eye(K)
         Q = E[:, :, None] + E[:, None, :]  # Q_k = e_k 1ᵀ + 1 e_kᵀ
         q = -(self.A - c)[:, None] * E

@@ -42,6 +42,7 @@ from __future__ import annotations
 import numpy as np
 
 from stackenv.games.base import Game, Player, as_float_array
+from stackenv.games.cournot import check_costs, check_interior
 from stackenv.games.registry import register
 
 
@@ -67,14 +68,8 @@ class Oligopoly(Game):
         self.follower_costs = cf
         self.N = cf.size
         self.c = np.concatenate([[self.leader_cost], cf])  # (N + 1,) costs, leader first
-        if np.any(self.c < 0):
-            raise ValueError(f"oligopoly: unit costs must be non-negative, got min {self.c.min():g}")
-        if not self.A > self.c.max():
-            raise ValueError(f"oligopoly: need A > every unit cost, got A={self.A:g}, max cost {self.c.max():g}")
-        for kind, q in (("Nash", self.nash_closed_form()), ("Stackelberg", self.stackelberg_closed_form())):
-            if np.any(q <= 0):
-                i = int(np.argmin(q))
-                raise ValueError(f"oligopoly: the {kind} equilibrium is not interior (firm {i} produces {q[i]:g} <= 0)")
+        check_costs("oligopoly", self.A, self.c)
+        check_interior("oligopoly", {"Nash": self.nash_closed_form(), "Stackelberg": self.stackelberg_closed_form()})
         players = [Player.box("leader", 1, 0.0, self.A)]
         players += [Player.box(f"follower_{j}", 1, 0.0, self.A) for j in range(self.N)]
         super().__init__(players, [[0], list(range(1, self.N + 1))])
