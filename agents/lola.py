@@ -57,6 +57,22 @@ def lola_field(game: Game, x: np.ndarray, eta: float, leader: int = 0) -> np.nda
     return F
 
 
+def lola_fixed_point(game: Game, eta: float, leader: int = 0) -> np.ndarray:
+    """The zero of :func:`lola_field` (where LOLA with constant lookahead ``η`` lands) for a quadratic game.
+
+    The field is affine there, ``F(x) = F(0) + M x`` with ``M e_j = F(e_j) − F(0)``: one linear solve.
+    Raises ``ValueError`` for non-quadratic games (use a root finder on :func:`lola_field`) or a singular ``M``.
+    """
+    if not game.quadratic:
+        raise ValueError(f"{game.name}: lola_fixed_point needs a quadratic game (affine LOLA field)")
+    F0 = lola_field(game, np.zeros(game.d), eta, leader)
+    M = np.stack([lola_field(game, e, eta, leader) - F0 for e in np.eye(game.d)], axis=-1)
+    try:
+        return np.linalg.solve(M, -F0)
+    except np.linalg.LinAlgError:
+        raise ValueError(f"{game.name}: the LOLA field with η={eta:g} has no unique zero") from None
+
+
 class LOLA(HierarchicalLeader):
     """LOLA leader (§2.2.2): ``x_1 ← x_1 − γ_{1,k}(∇_1 f_1 − η_k H21ᵀ ∇_2 f_1)``.
 

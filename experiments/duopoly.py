@@ -20,7 +20,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from agents import GradientPlay, HierarchicalLeader, PowerSchedule, play
-from agents.lola import LOLA
+from agents.lola import LOLA, lola_fixed_point
 from experiments.common import arg, markdown_table, parse_args, run_summary, setup_matplotlib, write_json
 from stackenv.envs import BatchedStackelbergEnv
 from stackenv.games import make
@@ -55,13 +55,6 @@ class Args:
             raise ValueError(f"--noise-var must be non-negative, got {self.noise_var}")
         if len(self.c) != 2:
             raise ValueError(f"--c takes two unit costs, got {self.c}")
-
-
-def lola_fixed_point(game, eta: float) -> np.ndarray:
-    """Zero of the LOLA field for the duopoly: ``q_1 = (A + c_2 − 2c_1)/(3 − 2η)``, ``q_2 = (A − c_2 − q_1)/2``."""
-    A, (c1, c2) = game.A, game.c
-    q1 = (A + c2 - 2 * c1) / (3 - 2 * eta)
-    return np.array([q1, (A - c2 - q1) / 2])
 
 
 def dynamics(args: Args) -> dict[str, tuple[dict, str]]:

@@ -283,3 +283,17 @@ def test_optimistic_converges_on_a_bilinear_game_where_gradient_play_cycles():
         out[cls] = agents.play(env, {a: cls(0.1) for a in game.agents}, 2000, seed=0, x0=x0).x_final
     assert np.all(np.abs(out[agents.OptimisticGradient]) < 1e-3)
     assert np.all(np.max(np.abs(out[agents.GradientPlay]), axis=-1) > 0.5)
+
+
+@pytest.mark.parametrize("A, c, eta", [(100.0, (5.0, 2.0), 0.25), (60.0, (3.0, 4.0), 0.4), (100.0, (5.0, 2.0), 0.0)])
+def test_lola_fixed_point_is_the_duopoly_closed_form(A, c, eta):
+    """q_1* = (A + c_2 − 2c_1)/(3 − 2η), q_2* = (A − c_2 − q_1*)/2 (agents/lola.py docstring); η = 0 is Nash."""
+    from agents.lola import lola_fixed_point
+
+    game = make("duopoly", A=A, c=c)
+    q1 = (A + c[1] - 2 * c[0]) / (3 - 2 * eta)
+    np.testing.assert_allclose(lola_fixed_point(game, eta), [q1, (A - c[1] - q1) / 2], rtol=1e-12)
+    if eta == 0:
+        np.testing.assert_allclose(lola_fixed_point(game, eta), game.nash_closed_form(), rtol=1e-12)
+    with pytest.raises(ValueError, match="quadratic"):
+        lola_fixed_point(make("torus"), eta)
