@@ -121,17 +121,9 @@ def oligopoly(args: Args, N: int):
 
 
 def reduced_curvature(game, i: int, x: np.ndarray) -> float:
-    """Curvature of player i's reduced cost ``x_i ↦ f_i(x_{≤i}, r(x_{≤i}))`` at ``x`` (scalar actions): a central
-    difference of its total derivative ``Df_i`` along its own coordinate, the levels below at their response."""
-    c = game.slices[i].start
-    h = 1e-4 * (game.high[c] - game.low[c])
-    plus, minus = x.copy(), x.copy()
-    plus[c] += h
-    minus[c] -= h
-    level = game.level_of[i]
-    fp = game.omega_S(game.response(plus[None], level))[0, c]
-    fm = game.omega_S(game.response(minus[None], level))[0, c]
-    return float((fp - fm) / (2 * h))
+    """Curvature of player i's reduced cost ``x_i ↦ f_i(x_{≤i}, r(x_{≤i}))`` at ``x`` (scalar actions, the levels
+    below at their response): the game's reduced Hessian, a Schur complement of ``J_S``."""
+    return float(game.reduced_hessian(i, game.jacobian_S(x))[0, 0])
 
 
 def learners_for(args: Args, game) -> dict:
