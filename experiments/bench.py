@@ -1,4 +1,4 @@
-"""Benchmarks (issue 6): env steps/s, batched learning vs hand-written numpy, N-follower scaling, tournament time.
+"""Benchmarks: env steps/s, batched learning vs hand-written numpy, N-follower scaling, tournament time.
 
     python -m experiments.bench [--json results/bench.json]          # the standard workloads
     python -m experiments.bench --tiny                                # seconds; what the tests run
@@ -59,7 +59,11 @@ STANDARD_FOLLOWERS = ("best_response", "chain", "gradient", "optimistic", "zerot
 
 @dataclass
 class Args:
-    """Benchmark the suite's hot paths against hand-written references (issue 6)."""
+    """Benchmark the suite's hot paths against hand-written references.
+
+    Takes ``--json`` but not ``--seeds``/``--steps``/``--out``: the workloads are fixed so that numbers compare
+    across machines and commits (``--tiny`` shrinks them for tests), and it writes no figures.
+    """
 
     json: Path | None = arg(None, "path of the JSON results (none: not written)")
     tiny: bool = arg(False, "tiny workloads (seconds): checks that every benchmark runs, numbers meaningless")

@@ -50,6 +50,21 @@ def _parse_bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected a boolean, got {text!r}")
 
 
+def _help_text(help: str, default: Any) -> str:
+    """The field's help with its default appended once: not when it is None (the help says what happens) or
+    when the help already names its default."""
+    if default is None or "default" in help:
+        return help
+    shown = (
+        " ".join(map(str, default))
+        if isinstance(default, list)
+        else str(default).lower()
+        if isinstance(default, bool)
+        else default
+    )
+    return f"{help} (default: {shown})"
+
+
 def parse_args(cls: type, argv: list[str] | None = None, description: str | None = None):
     """Parse command-line arguments into an instance of the dataclass ``cls``."""
     hints = typing.get_type_hints(cls)
@@ -58,7 +73,7 @@ def parse_args(cls: type, argv: list[str] | None = None, description: str | None
         tp, is_list = _base_type(hints[f.name])
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
         flag = "--" + f.name.replace("_", "-")
-        help_text = f.metadata.get("help", "") + f" (default: {default})"
+        help_text = _help_text(f.metadata.get("help", ""), default)
         if tp is bool:
             parser.add_argument(flag, type=_parse_bool, nargs="?", const=True, default=default, help=help_text)
         elif is_list:

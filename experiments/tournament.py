@@ -62,7 +62,7 @@ GAME_SETTINGS: dict[str, dict[str, Any]] = {
 
 @dataclass
 class Args:
-    """Leader–follower tournament between learning rules over games and seeds (issue 5)."""
+    """Leader–follower tournament between learning rules over games and seeds."""
 
     games: list[str] = arg(["duopoly", "torus", "zero_sum"], "games (registered names)")
     leaders: list[str] | None = arg(None, "leader rules (default: every registered rule that can lead)")

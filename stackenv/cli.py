@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -219,12 +220,41 @@ def print_all_equilibria(file: TextIO | None = None) -> int:
     return failures
 
 
+_REST_ROLE = re.compile(r":[a-z]+(?::[a-z]+)?:`~?([^`]+)`")
+
+
+def plain_text(doc: str) -> str:
+    """A reST docstring fragment as plain text: ``literal`` → literal, :func:`name` → name, *em* → em."""
+    text = _REST_ROLE.sub(r"\1", doc)
+    text = re.sub(r"``([^`]+)``", r"\1", text)
+    text = re.sub(r"(?<![\w*])\*{1,2}([^*\s][^*]*?)\*{1,2}(?![\w*])", r"\1", text)
+    return text.replace("`", "")
+
+
+def _effective_defaults(name: str) -> dict[str, Any]:
+    """The parameters ``make(name)`` actually uses (a family default of ``None`` resolved by the game)."""
+    try:
+        return make(name).params
+    except (ValueError, TypeError):
+        return game_class(name).defaults
+
+
+def _rounded(value: Any) -> Any:
+    """Floats (nested in lists) to 6 significant digits, for display."""
+    if isinstance(value, float):
+        return float(f"{value:.6g}")
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
 def _games_listing() -> list[dict[str, Any]]:
     out = []
     for name in list_games():
         cls = game_class(name)
         doc = (cls.__doc__ or sys.modules[cls.__module__].__doc__ or "").strip()
-        out.append({"name": name, "description": doc.splitlines()[0] if doc else "", "defaults": cls.defaults})
+        description = plain_text(doc.splitlines()[0]) if doc else ""
+        out.append({"name": name, "description": description, "defaults": _effective_defaults(name)})
     return _jsonable(out)
 
 
@@ -261,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 width = max(len(g["name"]) for g in listing)
                 for g in listing:
-                    defaults = "  ".join(f"{k}={json.dumps(v)}" for k, v in g["defaults"].items())
+                    defaults = "  ".join(f"{k}={json.dumps(_rounded(v))}" for k, v in g["defaults"].items())
                     print(f"{g['name'].ljust(width)}  {g['description']}\n{' ' * width}  defaults: {defaults}")
             return 0
         if args.all:

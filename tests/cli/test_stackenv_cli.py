@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from stackenv import cli
-from stackenv.cli import main, parse_sets, parse_value
+from stackenv.cli import plain_text, main, parse_sets, parse_value
 from stackenv.games import list_games, make
 
 FLAGS = {"differential_nash", "differential_stackelberg", "stable_simgrad", "stable_stackelberg"}
@@ -138,6 +138,27 @@ def test_games_listing(capsys):
     listing = json.loads(capsys.readouterr().out)
     assert [g["name"] for g in listing] == list_games()
     assert all(g["description"] for g in listing)
+
+
+def test_games_listing_is_plain_text_with_the_defaults_make_uses(capsys):
+    """No raw reST in the descriptions; zero_sum shows the prop2 instance make() builds, not its None defaults."""
+    assert main(["games"]) == 0
+    text = capsys.readouterr().out
+    assert "``" not in text and "`" not in text
+    assert "P = A − Q" in text
+    zero_sum = text[text.index("zero_sum") :]
+    assert 'instance="prop2"' in zero_sum and "null" not in zero_sum and "C=[[-2.0]]" in zero_sum
+    assert "phi=[0.392699, 0.392699]" in text
+    assert main(["games", "--json"]) == 0
+    listing = {g["name"]: g for g in json.loads(capsys.readouterr().out)}
+    assert listing["zero_sum"]["defaults"] == make("zero_sum").params
+
+
+def test_plain_text():
+    assert (
+        plain_text("``P = A − Q`` via :func:`~stackenv.games.make`, *not* **this**")
+        == "P = A − Q via stackenv.games.make, not this"
+    )
 
 
 def test_all_prints_every_game(capsys):

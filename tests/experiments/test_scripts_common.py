@@ -2,12 +2,13 @@
 argument (CleanRL style: a typed dataclass with one help text per field)."""
 
 import dataclasses
+import re
 import time
 from pathlib import Path
 
 import pytest
 
-from experiments import duopoly, n_followers, rl, torus, tournament, zero_sum
+from experiments import bench, demo, duopoly, n_followers, rl, torus, tournament, zero_sum
 from experiments.common import best_time, parse_args
 
 SCRIPTS = [duopoly, torus, zero_sum, n_followers, rl, tournament]
@@ -34,3 +35,18 @@ def test_best_time_is_the_fastest_call_after_an_untimed_warm_up():
     assert best_time(fn, 3, warmup=True) < 0.025 and len(calls) == 4
     calls.clear()
     assert best_time(fn, 1) >= 0.05 and len(calls) == 1  # without warm-up the slow call is the only one timed
+
+
+@pytest.mark.parametrize("script", [*SCRIPTS, bench, demo], ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+def test_help_names_no_issue_and_prints_each_default_once(script, capsys):
+    with pytest.raises(SystemExit):
+        parse_args(script.Args, ["--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    assert not re.search(r"issue \d", text), text
+    assert "(default: None)" not in text
+    for chunk in text.split("--")[1:]:
+        assert chunk.count("default") <= 1, chunk
+
+
+def test_bench_says_why_it_takes_no_seeds_steps_out():
+    assert "not ``--seeds``/``--steps``/``--out``" in bench.Args.__doc__
