@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from stackenv import cli
-from stackenv.cli import plain_text, main, parse_sets, parse_value
+from stackenv.cli import main, parse_sets, parse_value, plain_text
 from stackenv.games import list_games, make
 
 FLAGS = {"differential_nash", "differential_stackelberg", "stable_simgrad", "stable_stackelberg"}
