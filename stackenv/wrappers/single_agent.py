@@ -24,7 +24,6 @@ in ``second_order`` mode — use SB3's ``MultiInputPolicy`` there).
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -33,15 +32,13 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import AECEnv, ParallelEnv
 
+from stackenv.wrappers.opponents import check_opponents, checked_action, rescale_action, update_learner
+
 
 def _batched(obs: Any) -> Any:
     if isinstance(obs, dict):
         return {k: np.asarray(v, dtype=float)[None] for k, v in obs.items()}
     return np.asarray(obs, dtype=float)[None]
-
-
-def _is_learner(opp: object) -> bool:
-    return callable(getattr(opp, "act", None)) and callable(getattr(opp, "update", None))
 
 
 class SingleAgentEnv(gymnasium.Env):
@@ -76,40 +73,13 @@ class SingleAgentEnv(gymnasium.Env):
         self.env = env
         self._base = env.unwrapped
         self.possible_agents = list(env.possible_agents)
-        if agent not in self.possible_agents:
-            raise ValueError(f"unknown agent {agent!r}; agents are {self.possible_agents}")
-        self.agent = agent
-        if not isinstance(opponents, Mapping):
-            raise ValueError(f"opponents must be a dict {{agent_id: policy_or_learner}}, got {opponents!r}")
-        others = [a for a in self.possible_agents if a != agent]
-        missing = [a for a in others if a not in opponents]
-        unknown = [a for a in opponents if a not in others]
-        if missing or unknown:
-            raise ValueError(
-                f"opponents must cover every other agent exactly: missing {missing}, unknown {unknown} "
-                f"(exposed agent {agent!r}; agents {self.possible_agents})"
-            )
-        self.opponents = dict(opponents)
-        self._learners: dict[str, Any] = {}
-        self._two_arg_update: dict[str, bool] = {}
         game = getattr(self._base, "game", None)
-        for name, opp in self.opponents.items():
-            if _is_learner(opp):
-                if game is None:
-                    raise ValueError(f"opponent {name!r} is a learner but env has no .game to bind it to")
-                if getattr(opp, "game", None) is None and callable(getattr(opp, "bind", None)):
-                    opp.bind(game, name, getattr(self._base, "feedback", None))
-                self._learners[name] = opp
-                try:
-                    params = inspect.signature(opp.update).parameters
-                    self._two_arg_update[name] = len(params) == 2
-                except (TypeError, ValueError):
-                    self._two_arg_update[name] = False
-            elif not callable(opp):
-                raise ValueError(
-                    f"opponent {name!r} must be a callable policy(observation) -> action or a learner with "
-                    f"act()/update(), got {type(opp).__name__}"
-                )
+        self._two_arg_update = check_opponents(
+            self.possible_agents, agent, opponents, game, getattr(self._base, "feedback", None)
+        )
+        self.agent = agent
+        self.opponents = dict(opponents)
+        self._learners = {name: self.opponents[name] for name in self._two_arg_update}
         self.game = game
         # level order (top first) for acting within a parallel step
         if game is not None:
@@ -134,11 +104,9 @@ class SingleAgentEnv(gymnasium.Env):
 
     # ------------------------------------------------------------------ helpers
     def _to_env(self, action: Any) -> np.ndarray:
-        a = np.asarray(action, dtype=np.float64)
         if self.rescale_actions:
-            lo, hi = self._box.low.astype(float), self._box.high.astype(float)
-            a = lo + (a + 1.0) * (hi - lo) / 2.0
-        return a
+            return rescale_action(action, self._box.low.astype(float), self._box.high.astype(float))
+        return np.asarray(action, dtype=np.float64)
 
     def _x(self) -> np.ndarray:
         base = self._base
@@ -148,27 +116,16 @@ class SingleAgentEnv(gymnasium.Env):
     def _opponent_action(self, name: str, obs: Any, x_partial: np.ndarray) -> Any:
         opp, d = self.opponents[name], self.env.action_space(name).shape[0]
         if name in self._learners:  # a batch of one
-            kind, a, shape = "learner", opp.act(x_partial[None]), f"(1, {d})"
-        else:
-            kind, a, shape = "policy", opp(obs), f"({d},)"
-        try:
-            arr = np.asarray(a, dtype=float)
-        except (TypeError, ValueError):
-            raise ValueError(f"{kind} for {name!r} returned {a!r}, not a numeric action") from None
-        if arr.size != d:
-            raise ValueError(f"{kind} for {name!r} returned an action of shape {arr.shape}, expected {shape}")
-        return arr.reshape(d)
+            return checked_action("learner", name, opp.act(x_partial[None]), (1, d)).reshape(d)
+        return checked_action("policy", name, opp(obs), (d,))
 
     def _feedback(self, name: str) -> Any:
         return self._base.feedback_obs(name) if self._aec else self._obs[name]
 
     def _update_learners(self, rewards: Mapping[str, float]) -> None:
         for name, opp in self._learners.items():
-            obs = _batched(self._feedback(name))
-            if self._two_arg_update[name]:
-                opp.update(obs, self._k)
-            else:
-                opp.update(obs, np.array([float(rewards[name])]), self._k)
+            reward = np.array([float(rewards[name])])
+            update_learner(opp, self._two_arg_update[name], _batched(self._feedback(name)), reward, self._k)
 
     def _reset_learners(self) -> None:
         if not self._learners:
