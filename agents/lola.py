@@ -23,7 +23,15 @@ Where LOLA lands. Its fixed points solve the *LOLA field*
 
 which moves from Nash (η = 0: (30.67, 33.67)) to Stackelberg (η = 1/2 = H22⁻¹: (46, 26)); e.g. η = 0.25
 gives (36.8, 30.6). With a decaying lookahead ``η_k → 0`` the LOLA term vanishes and the iterates go to
-the Nash point. Stable for ``η < 2`` (the leader's curvature ``2 − η`` stays positive).
+the Nash point.
+
+Stable only for ``η < 3/2``, not ``η < 2``. The LOLA field is affine with Jacobian ``M = [[2 − η, 1], [1, 2]]``:
+``det M = 2(2 − η) − 1 = 3 − 2η`` and ``tr M = 4 − η``. ``M`` is symmetric, so its eigenvalues are real, and both
+are positive (the fixed point attracts ``ẋ = −F(x)`` and small-step play) iff ``det M > 0`` and ``tr M > 0``, i.e.
+``η < 3/2``; at ``η = 3/2`` the fixed point leaves to infinity (``q_1*`` has ``3 − 2η`` in its denominator) and
+for ``3/2 < η`` it is a saddle (η = 1.6: eigenvalues −0.081 and 2.481). The leader's own curvature ``2 − η``
+is not the test: with the follower at its response ``q_2 = (a_2 − q_1)/2`` the leader's reduced field has
+slope ``2 − η − 1/2 = (3 − 2η)/2``, the same bound on two timescales.
 
 Feedback: ``second_order`` (own ``∇_x f_1`` and the follower's ``H21``; ``H22`` for the Newton variant).
 """

@@ -256,48 +256,59 @@ class Game(ABC):
             )
         return np.linalg.solve(np.swapaxes(M, -1, -2), rhs)
 
-    def stackelberg_terms(self, x: np.ndarray, with_jacobian: bool = True):
-        """Compute ``ω_S`` and (optionally) ``J_S`` bottom-up over the levels.
+    def stackelberg_terms(self, x: np.ndarray, with_jacobian: bool = True, top: int = 0):
+        """Compute ``ω_S`` and (optionally) ``J_S`` bottom-up over the levels, down to level ``top``.
 
-        Returns ``(omega_S, J_S)``; ``J_S`` is ``None`` when ``with_jacobian`` is false.
-        Raises ``ValueError`` where a response Jacobian (``H22`` in the two-player case) is singular.
+        Returns ``(omega_S, J_S)``; ``J_S`` is ``None`` when ``with_jacobian`` is false. Only the rows of
+        levels ``≥ top`` are Stackelberg rows (``top > 0``: the rows above are ``ω`` and ``J``, which is all a
+        response of the levels below ``top − 1`` needs). ``J_S`` rows of a level with two or more levels below
+        it need fourth derivatives in a non-quadratic game; they come from central differences of that
+        level's exact ``ω_S`` rows (:meth:`_fd_rows`). Raises ``ValueError`` where a response Jacobian
+        (``H22`` in the two-player case) is singular.
         """
         x = self.check_x(x)
+        top = self.check_level(top)
         om = self.omega(x).copy()
         JS = self.jacobian(x).copy()
-        nlev = len(self.levels)
-        for k in range(nlev - 2, -1, -1):
+        for k in range(len(self.levels) - 2, top - 1, -1):
             b = self.below_coords[k]
-            G = JS[..., b, :]  # Jacobian of the stacked stationarity fields of all lower levels
-            Gbb = G[..., :, b]
-            scale = np.linalg.norm(G, axis=(-2, -1))  # magnitude of the lower levels' field Jacobian rows
+            Jb = JS[..., b, :]  # Jacobian of the stacked stationarity fields ω_S[b] of all lower levels
+            H22 = Jb[..., :, b]
+            scale = np.linalg.norm(Jb, axis=(-2, -1))  # magnitude of the lower levels' field Jacobian rows
+            jacobian_rows = with_jacobian or k > top  # rows of level k > top are the H22 of the levels above
             for i in self.levels[k]:
                 o = np.arange(self.d)[self.slices[i]]
+                H21 = Jb[..., :, o]
                 g = self.grad(i, x)
                 what = f"the response Jacobian of the levels below {self.players[i].name!r} (H22)"
-                v = self._solve_T(Gbb, g[..., b, None], what, scale)[..., 0]  # v = Gbb⁻ᵀ ∇_b f_i
-                om[..., o] = g[..., o] - np.einsum("...ao,...a->...o", G[..., :, o], v)
-                if not with_jacobian and k == 0:
-                    continue  # J_S rows of level k > 0 are needed by the levels above it (G below)
+                v = self._solve_T(H22, g[..., b, None], what, scale)[..., 0]  # v = H22⁻ᵀ ∇_b f_i
+                om[..., o] = g[..., o] - np.einsum("...ao,...a->...o", H21, v)  # Df_i
+                if not jacobian_rows or not (self.quadratic or k == len(self.levels) - 2):
+                    continue
                 H = self.hessian(i, x)
                 M = self._third_terms(x, k, v)
-                rhs = H[..., b, :] - M[..., b, :]
-                w = self._solve_T(Gbb, rhs, what, scale)
-                JS[..., o, :] = H[..., o, :] - M[..., o, :] - np.einsum("...ao,...ac->...oc", G[..., :, o], w)
+                w = self._solve_T(H22, H[..., b, :] - M[..., b, :], what, scale)
+                JS[..., o, :] = H[..., o, :] - M[..., o, :] - np.einsum("...ao,...ac->...oc", H21, w)
+            if jacobian_rows and not (self.quadratic or k == len(self.levels) - 2):
+                JS[..., self.level_coords[k], :] = self._fd_rows(x, k)
         return om, (JS if with_jacobian else None)
 
+    def _fd_rows(self, x: np.ndarray, k: int) -> np.ndarray:
+        """Level k's rows of ``J_S`` by central differences of its exact ``ω_S`` rows (error ``O(h²)``)."""
+        h = 6e-6 * np.maximum(1.0, np.abs(x))  # ≈ ε^{1/3}, relative to each coordinate's magnitude
+        step = h[..., None, :] * np.eye(self.d)  # (..., c, d): one displaced point per column c
+        rows = self.level_coords[k]
+        plus = self.stackelberg_terms(x[..., None, :] + step, with_jacobian=False, top=k)[0][..., rows]
+        minus = self.stackelberg_terms(x[..., None, :] - step, with_jacobian=False, top=k)[0][..., rows]
+        return np.swapaxes((plus - minus) / (2 * h[..., :, None]), -1, -2)
+
     def _third_terms(self, x: np.ndarray, k: int, v: np.ndarray) -> np.ndarray:
-        """``M[b, c] = Σ_a v_a ∂G[a, b]/∂x_c`` for the stacked lower-level field Jacobian ``G``."""
-        zeros = np.zeros(x.shape[:-1] + (self.d, self.d))
+        """``M[b, c] = Σ_a v_a ∂J[a, b]/∂x_c`` for the bottom level's field Jacobian rows ``J[a, :]`` (k = K − 2)."""
+        M = np.zeros(x.shape[:-1] + (self.d, self.d))
         if self.quadratic:
-            return zeros
-        if k != len(self.levels) - 2:
-            raise NotImplementedError(
-                "J_S of a non-quadratic game with three or more levels needs fourth derivatives; use jacobian_S_fd"
-            )
-        M = zeros
+            return M
         b = self.below_coords[k]
-        for p in (j for lv in self.levels[k + 1 :] for j in lv):
+        for p in self.levels[k + 1]:
             u = np.zeros(x.shape[:-1] + (self.d,))
             sel = np.isin(b, np.arange(self.d)[self.slices[p]])
             u[..., b[sel]] = v[..., sel]
@@ -310,13 +321,10 @@ class Game(ABC):
 
     def jacobian_S(self, x: np.ndarray) -> np.ndarray:
         """``J_S(x) = Dω_S(x)``, shape ``(..., d, d)``."""
-        try:
-            return self.stackelberg_terms(x)[1]
-        except NotImplementedError:
-            return self.jacobian_S_fd(x)
+        return self.stackelberg_terms(x)[1]
 
     def jacobian_S_fd(self, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
-        """``J_S`` by central differences of ``ω_S`` (error ``O(h²)``); a fallback for deep non-quadratic chains."""
+        """``J_S`` by central differences of ``ω_S`` (error ``O(h²)``), all rows; a check on :meth:`jacobian_S`."""
         x = self.check_x(x)
         cols = []
         for c in range(self.d):
@@ -329,6 +337,21 @@ class Game(ABC):
         """Player i's total derivative ``Df_i`` (its block of ``ω_S``), shape ``(..., d_i)``."""
         return self.omega_S(x)[..., self.slices[i]]
 
+    def lower_terms(self, x: np.ndarray, k: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """``(ω_S, J_S)`` valid on the rows of the levels below level k: all a response to level k needs.
+
+        The lower levels' stationarity conditions and their Jacobian never involve level k's (or higher
+        levels') total derivatives, so the bottom-up recursion stops below level k; the rows of levels
+        ``≤ k`` hold ``ω`` and ``J``. For a two-level game this is just ``(ω, J)``.
+        """
+        x = self.check_x(x)
+        k = self.check_level(k)
+        if k + 2 >= len(self.levels):  # at most the bottom level below: its own gradients and Hessian rows
+            return self.omega(x), self.jacobian(x)
+        if self.quadratic:  # the families' affine ω_S is cheaper than a partial recursion
+            return self.omega_S(x), self.jacobian_S(x)
+        return self.stackelberg_terms(x, top=k + 1)
+
     def response_blocks(self, x: np.ndarray, k: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """The blocks ``(H22, H21)`` for the levels below level k.
 
@@ -336,8 +359,7 @@ class Game(ABC):
         level k's coordinates, where ``ω_F`` stacks the lower levels' Stackelberg fields (their own
         gradients for a two-level game). Shapes ``(..., m, m)`` and ``(..., m, d_k)``.
         """
-        x = self.check_x(x)
-        JS = self.jacobian_S(x) if len(self.levels) > 2 else self.jacobian(x)
+        JS = self.lower_terms(x, k)[1]
         b, a = self.below_coords[k], self.level_coords[k]
         return JS[..., b[:, None], b], JS[..., b[:, None], a]
 
@@ -362,29 +384,37 @@ class Game(ABC):
         """Joint action with levels ``≤ k`` fixed and the levels below at their local response.
 
         Newton's method on the lower levels' stationarity conditions ``ω_S[below] = 0`` started from
-        ``x`` (exact in one step for quadratic games). Raises ``ValueError`` if some lower player's
-        reduced-cost Hessian (:meth:`reduced_hessian`) is not positive definite at the result (the
-        response is then not a best response) or if Newton's method does not converge.
+        ``x`` (exact in one step for quadratic games); it needs only the lower levels' fields and their
+        Jacobian (:meth:`lower_terms`). Raises ``ValueError`` if the lower levels' Jacobian ``H22`` is
+        singular, if some lower player's reduced-cost Hessian (:meth:`reduced_hessian`) is not positive
+        definite at the result (the response is then not a best response) or if Newton's method does not
+        converge.
         """
         x = self.check_x(x).copy()
         k = self.check_level(k)
         b = self.below_coords[k]
         if b.size == 0:
             return x
+        what = "the lower levels' response Jacobian (H22)"
         for _ in range(iters):
-            om, JS = self.stackelberg_terms(x)
+            om, JS = self.lower_terms(x, k)
             F = om[..., b]
+            step = self._solve_T(np.swapaxes(JS[..., b[:, None], b], -1, -2), F[..., None], what)[..., 0]
             if np.max(np.abs(F), initial=0.0) <= tol * max(1.0, np.max(np.abs(x), initial=0.0)):
                 break
-            step = np.linalg.solve(JS[..., b[:, None], b], F[..., None])[..., 0]
             x[..., b] = x[..., b] - step
             x = self.wrap(x)
         else:
             raise ValueError(f"{self.name}: the followers' response did not converge from {x}")
-        JS = self.jacobian_S(x)
+        JS = self.lower_terms(x, k)[1]
         for lv in range(k + 1, len(self.levels)):
             for i in self.levels[lv]:
-                eig = np.linalg.eigvalsh(self.reduced_hessian(i, JS))
+                try:
+                    eig = np.linalg.eigvalsh(self.reduced_hessian(i, JS))
+                except np.linalg.LinAlgError:
+                    raise ValueError(
+                        f"{self.name}: the response Jacobian below {self.players[i].name!r} is singular"
+                    ) from None
                 if np.any(eig <= 0):
                     raise ValueError(
                         f"{self.name}: {self.players[i].name!r}'s reduced Hessian is not positive definite at its "

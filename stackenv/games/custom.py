@@ -17,8 +17,10 @@ Players, roles, actions and bounds:
 Costs:
     ``costs[i](x_1, ..., x_n, **params)`` receives one sympy column vector per player (index it: ``x1[0]``)
     and returns a scalar sympy expression ``f_i``. Costs that are polynomials of degree ≤ 2 mark the game
-    ``quadratic``. With three or more levels and non-quadratic costs, ``J_S`` falls back to central
-    differences of the exact ``ω_S`` (base class); everything else is exact.
+    ``quadratic``. In a non-quadratic chain the ``J_S`` rows of a level with two or more levels below it
+    would need fourth or higher derivatives: they are central differences of that level's ``ω_S`` rows (base
+    class; error ~1e-9 relative), and from four levels the ``ω_S`` of the levels above such a row inherits
+    that error. Everything else is exact, including every response (``Game.response``) in a three-level chain.
 
 Example (the paper's §4.2 torus game, written by hand)::
 

@@ -26,8 +26,10 @@ Closed-form equilibria (derived in §4.1; checked against numeric optimisation i
                  profits ``(A − 2c_1 + c_2)² / 8`` and ``(A + 2c_1 − 3c_2)² / 16``.
     At the defaults (A = 100, c = (5, 2)) Nash is (30.67, 33.67) with exact profits (940.44, 1133.44)
     and Stackelberg is (46, 26) with exact profits (1058, 676). The paper's reported profits
-    (944.4, 1114.7) and (1048.2, 659.9) are *not* the exact equilibrium profits at those quantities
-    (they appear to be time-averages along the noisy learning paths); we report the exact ones.
+    (944.4, 1114.7) and (1048.2, 659.9) are *not* equilibrium profits, nor time-averages: they are the
+    profits at iterate 99 of one noisy learning path per dynamics, seeded ``np.random.seed(1)`` in the
+    authors' notebook (944.409, 1114.715 and 1048.173, 659.947; the Nash path's 100-step averages are
+    954.5 and 1113.8). ``docs/differences.md`` re-runs that path; we report the exact profits.
 
 Parameters:
     ``A`` (demand intercept, > every unit cost), ``c`` (unit costs ``(c_1, c_2)``, ≥ 0),

@@ -91,6 +91,22 @@ def custom_three_level() -> Game:
     return CustomGame([f1, f2, f3], dims=[1, 1, 1], levels=[[0], [1], [2]], low=-1.0, high=1.0, name="custom3")
 
 
+def custom_four_level() -> Game:
+    """A non-quadratic four-level chain of scalar players: ``J_S`` rows of the top two levels need the nested
+    central differences of the base class (fourth and fifth derivatives), everything a response needs is exact
+    up to the second level."""
+
+    def cost(i):
+        def f(*xs):
+            x = [v[0] for v in xs]
+            coupling = sum(0.3 * (j - i) * x[i] * x[j] for j in range(4) if j != i)
+            return x[i] ** 2 + 0.2 * sp.cos(x[i]) + coupling + 0.1 * sp.sin(x[0] + x[i])
+
+        return f
+
+    return CustomGame([cost(i) for i in range(4)], dims=[1] * 4, levels=[[0], [1], [2], [3]], low=-2, high=2, name="c4")
+
+
 @dataclass(frozen=True)
 class Case:
     """A game factory, a point sampler and whether the lower levels have a best response everywhere."""
@@ -120,7 +136,8 @@ CASES = [_registered_case(name) for name in list_games()] + [
     Case("hierarchy-K3", lambda: make("hierarchy", A=50.0, costs=[4.0, 1.0, 7.0]), has_response=True),
     Case("hierarchy-K4", lambda: make("hierarchy", A=90.0, costs=[2.0, 6.0, 1.0, 3.0]), has_response=True),
     Case("custom-two-level", custom_two_level, has_response=True),
-    Case("custom-three-level", custom_three_level),
+    Case("custom-three-level", custom_three_level, has_response=True),
+    Case("custom-four-level", custom_four_level, has_response=True),
 ]
 
 _BUILT: dict[str, Game] = {}

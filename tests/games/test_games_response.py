@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
+import sympy as sp
+from scipy.optimize import brentq
 
-from stackenv.games import make
+from stackenv.games import CustomGame, make
 from stackenv.games.base import Game
 
 
@@ -50,3 +52,64 @@ def test_response_judges_middle_levels_by_their_reduced_hessian():
     r = game.response(x, k=0)
     np.testing.assert_allclose(game.omega_S(r)[1:], 0.0, atol=1e-12)
     np.testing.assert_allclose(game.reduced_hessian(1, game.jacobian_S(r)), [[2.5]])
+
+
+def test_response_of_a_non_quadratic_three_level_chain():
+    """Issue 15's reproduction: every level's response in a non-quadratic chain (it raised NotImplementedError)."""
+    game = CustomGame(
+        [
+            lambda a, b, c: a[0] ** 2 + a[0] * b[0],
+            lambda a, b, c: b[0] ** 2 + b[0] * c[0] - b[0] * a[0],
+            lambda a, b, c: c[0] ** 2 + 0.1 * sp.cos(c[0]) + c[0] * b[0],
+        ],
+        dims=[1, 1, 1],
+        levels=[[0], [1], [2]],
+    )
+    x = np.array([0.3, 0.2, 0.1])
+
+    # independent: nested scalar root finding. Bottom: ∂f3/∂x3 = 2x3 − 0.1 sin x3 + x2 = 0 (f3 strictly convex);
+    # middle: the derivative of its reduced cost x2 ↦ f2(x1, x2, x3*(x2)) by central differences, = 0
+    def bottom(x2):
+        return brentq(lambda t: 2 * t - 0.1 * np.sin(t) + x2, -5, 5, xtol=1e-15)
+
+    np.testing.assert_allclose(game.response(x, 1), [0.3, 0.2, bottom(0.2)], atol=1e-12)
+
+    def reduced_f2(x2):
+        return x2**2 + x2 * bottom(x2) - x2 * 0.3
+
+    x2 = brentq(lambda t: (reduced_f2(t + 1e-6) - reduced_f2(t - 1e-6)) / 2e-6, -5, 5, xtol=1e-14)
+    np.testing.assert_allclose(game.response(x, 0), [0.3, x2, bottom(x2)], atol=1e-8)  # FD error ~1e-10
+
+
+@pytest.mark.parametrize("k", [0, 1, 2])
+def test_every_level_responds(case, k):
+    """Generic: at the response to levels ≤ k the lower levels are stationary (their rows of the full ω_S vanish)
+    and every lower player is at a local minimum of its reduced cost; the levels ≤ k do not move."""
+    c, game = case
+    if not c.has_response or k >= len(game.levels) - 1:
+        return
+    rng = np.random.default_rng(11)
+    x = c.sample(game, rng, shape=(4,))
+    r = game.response(x, k)
+    top = np.concatenate(game.level_coords[: k + 1])
+    np.testing.assert_array_equal(r[..., top], x[..., top])
+    b = game.below_coords[k]
+    scale = max(1.0, float(np.abs(r).max()))
+    np.testing.assert_allclose(game.omega_S(r)[..., b], 0.0, atol=1e-9 * scale)
+    JS = game.jacobian_S(r)
+    for i in (i for lv in game.levels[k + 1 :] for i in lv):
+        assert np.all(np.linalg.eigvalsh(game.reduced_hessian(i, JS)) > 0)
+
+
+def test_response_blocks_are_blocks_of_J_S(case):
+    """``response_blocks`` stops the recursion below level k; its blocks equal those of the full ``J_S``."""
+    c, game = case
+    x = c.sample(game, np.random.default_rng(12), shape=(3,))
+    JS = game.jacobian_S(x)
+    scale = max(1.0, float(np.abs(JS).max()))
+    for k in range(len(game.levels) - 1):
+        H22, H21 = game.response_blocks(x, k)
+        b, a = game.below_coords[k], game.level_coords[k]
+        # 1e-6: the top rows of a non-quadratic chain's J_S are central differences (error ~1e-9 measured)
+        np.testing.assert_allclose(H22, JS[..., b[:, None], b], atol=1e-6 * scale)
+        np.testing.assert_allclose(H21, JS[..., b[:, None], a], atol=1e-6 * scale)
