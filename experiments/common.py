@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from experiments.plotting import setup_matplotlib  # noqa: F401  (re-exported: scripts import it from here)
+
 
 def arg(default: Any, help: str, **kw: Any) -> Any:
     """A dataclass field with a help string (the CleanRL docstring-per-field convention)."""
@@ -176,13 +178,3 @@ def best_time(fn: Callable[[], object], repeats: int, warmup: bool = False) -> f
         fn()
         best = min(best, time.perf_counter() - t0)
     return best
-
-
-def setup_matplotlib():
-    """Import pyplot on the non-interactive Agg backend."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt

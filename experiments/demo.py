@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from experiments import duopoly, torus, tournament
-from experiments.common import arg, markdown_table, parse_args
+from experiments.common import arg, markdown_table, parse_args, write_json
+from experiments.plotting import FORMATS
 from stackenv.cli import print_all_equilibria
 
 
@@ -35,6 +36,8 @@ class Args:
     steps: int = arg(3000, "learning steps per run")
     tournament_seeds: int = arg(16, "seeds per tournament pairing")
     tournament_steps: int = arg(1000, "steps per tournament match")
+    json: Path | None = arg(None, "path of the combined JSON summary {duopoly, torus, tournament} (none: not written)")
+    format: str = arg("png", "figure file format", choices=FORMATS)
     progress: bool = arg(True, "show progress bars")
 
 
@@ -55,7 +58,7 @@ def main(argv: list[str] | None = None) -> dict:
     def reproduce(script) -> dict:
         name = script.__name__.rsplit(".", 1)[-1]
         argv = ["--seeds", str(args.seeds), "--steps", str(args.steps), "--out", str(out / name)]
-        return script.main([*argv, "--json", str(out / f"{name}.json"), *flag])
+        return script.main([*argv, "--json", str(out / f"{name}.json"), "--format", args.format, *flag])
 
     print("== §4.1 duopoly ==")
     duo = reproduce(duopoly)
@@ -119,12 +122,12 @@ def main(argv: list[str] | None = None) -> dict:
         "## Duopoly (§4.1)",
         "",
         (out / "duopoly" / "table.md").read_text(),
-        "![duopoly paths](duopoly/duopoly_paths.png)",
+        f"![duopoly paths](duopoly/duopoly_paths.{args.format})",
         "",
         "## Torus (§4.2)",
         "",
         (out / "torus" / "table.md").read_text(),
-        *[f"![{p.stem}](torus/{p.name})" for p in sorted((out / "torus").glob("*.png"))],
+        *[f"![{p.stem}](torus/{p.name})" for p in sorted((out / "torus").glob(f"*.{args.format}"))],
         "",
         "## Tournament leader leaderboard",
         "",
@@ -140,7 +143,9 @@ def main(argv: list[str] | None = None) -> dict:
     print()
     print(board)
     print(f"\nwrote {out / 'REPORT.md'} in {time.perf_counter() - t0:.0f} s")
-    return json.loads(json.dumps({"duopoly": duo, "torus": tor, "tournament": tour}, default=float))
+    summary = json.loads(json.dumps({"duopoly": duo, "torus": tor, "tournament": tour}, default=float))
+    write_json(args.json, summary)
+    return summary
 
 
 if __name__ == "__main__":

@@ -3,9 +3,10 @@
 Runs simultaneous gradient play ("nash", γ_k = 1/k for both firms), the two-timescale hierarchical
 learner ("stackelberg", γ_1 = 1/k, γ_2 = 1/k^{2/3}) and LOLA (leader lookahead η against a gradient-play
 follower) on the batched env with noisy gradient feedback (variance 10, i.e. std √10, as in the paper),
-one run per seed. Writes production and profit paths (mean and 10–90% band over seeds, equilibria
-marked), a Markdown table of exact equilibria vs where the runs ended vs the paper's numbers, and the
-JSON summary.
+one run per seed. Writes ``duopoly_paths.{png,pdf,svg}`` laid out as the paper's Fig. 1 — (a) production
+and (b) profit paths, mean over seeds with the 10–90% spread shaded, equilibria dashed — a Markdown table
+of exact equilibria vs where the runs ended vs the paper's numbers (with why the paper's profits differ),
+and the JSON summary.
 
     python -m experiments.duopoly --seeds 64 --steps 5000 --out results/duopoly --json results/duopoly.json
 """
@@ -21,7 +22,8 @@ from tqdm.auto import tqdm
 
 from agents import GradientPlay, HierarchicalLeader, PowerSchedule, play
 from agents.lola import LOLA, lola_fixed_point
-from experiments.common import arg, markdown_table, parse_args, run_summary, setup_matplotlib, write_json
+from experiments.common import arg, markdown_table, parse_args, run_summary, write_json
+from experiments.plotting import FORMATS, mean_band, noise_caption, save, setup_matplotlib, spread_caption
 from stackenv.envs import BatchedStackelbergEnv
 from stackenv.games import make
 
@@ -47,6 +49,7 @@ class Args:
     lola_lookahead: float = arg(0.25, "LOLA's constant lookahead η (the follower step it anticipates)")
     record_every: int = arg(1, "store every n-th step of the paths")
     progress: bool = arg(True, "show a progress bar")
+    format: str = arg("png", "figure file format", choices=FORMATS)
 
     def validate(self) -> None:
         if self.seeds < 1 or self.steps < 1 or self.record_every < 1:
@@ -79,24 +82,29 @@ def dynamics(args: Args) -> dict[str, tuple[dict, str]]:
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(Args, argv)
     args.out.mkdir(parents=True, exist_ok=True)
+
+    # GAME: the duopoly and each dynamics' target (closed forms; LOLA's fixed point of its own field)
     game = make("duopoly", A=args.A, c=args.c)
     targets = {
         "nash": game.nash_closed_form(),
         "stackelberg": game.stackelberg_closed_form(),
         "lola": lola_fixed_point(game, args.lola_lookahead),
     }
+
+    # LEARN: one batched env per dynamics, one copy per seed
     trajs = {}
     for name, (learners, feedback) in tqdm(dynamics(args).items(), desc="duopoly", disable=not args.progress):
         env = BatchedStackelbergEnv(game, num_envs=args.seeds, feedback=feedback, noise_std=math.sqrt(args.noise_var))
         trajs[name] = play(env, learners, args.steps, record_every=args.record_every, seed=args.seed)
 
+    # REPORT: JSON runs, the table, Fig. 1
     runs = [
         run_summary(game, name, args.steps, tr.x_final, targets[name], noise_std=math.sqrt(args.noise_var))
         for name, tr in trajs.items()
     ]
     table = results_table(game, trajs, targets)
     (args.out / "table.md").write_text(table + "\n")
-    plot_paths(game, trajs, targets, args.out / "duopoly_paths.png")
+    plot_paths(game, trajs, targets, args.out / "duopoly_paths.png", args.noise_var, args.format)
     print(table)
     summary = {"experiment": "duopoly", "runs": runs}
     write_json(args.json, summary)
@@ -123,7 +131,7 @@ def results_table(game, trajs, targets) -> str:
                 f"({paper['profit'][0]}, {paper['profit'][1]})" if paper else "—",
             ]
         )
-    return markdown_table(
+    table = markdown_table(
         [
             "dynamics",
             "exact equilibrium q*",
@@ -135,43 +143,62 @@ def results_table(game, trajs, targets) -> str:
         ],
         rows,
     )
+    return table + ("\n\n" + PROFIT_NOTE if at_paper else "")
 
 
-def plot_paths(game, trajs, targets, path: Path) -> None:
-    """Fig. 1: production (a) and profit (b) paths, mean and 10–90% band over seeds, equilibria dashed."""
+#: Why the paper's profit column differs from the exact one (the duopoly game's docstring derives both).
+PROFIT_NOTE = (
+    "The paper's quantities match the exact equilibria, but its profits do not: π_i(q*) = (A − q_1 − q_2 − c_i) q_i "
+    "gives (940.4, 1133.4) at the Nash point and (1058, 676) at the Stackelberg point, while the paper prints "
+    "(944.4, 1114.7) and (1048.2, 659.9). These are not the profits of any equilibrium (they look like averages "
+    "along the noisy learning paths), so we report the exact values and keep the paper's for comparison."
+)
+
+
+def plot_paths(game, trajs, targets, path: Path, noise_var: float = 10.0, fmt: str = "png") -> None:
+    """Fig. 1: (a) production and (b) profit paths, mean over seeds with the 10–90% spread, equilibria dashed.
+
+    The iteration axis is logarithmic from k = 10 when K ≥ 100: the first steps (γ_k ≥ 0.1) jump across the
+    whole range and would take a third of a log axis; the y-ranges hold every band from there on.
+    """
     plt = setup_matplotlib()
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
     colors = {"nash": "tab:blue", "stackelberg": "tab:red", "lola": "tab:green"}
+    n_seeds = next(iter(trajs.values())).x.shape[1]
+    k_from = 10 if next(iter(trajs.values())).steps[-1] >= 100 else 1
+    spans = {0: [], 1: []}
     for name, tr in trajs.items():
-        keep = tr.steps >= 1  # log-scaled iteration axis: start at k = 1
+        keep = tr.steps >= k_from
         k = tr.steps[keep]
-        profits = -tr.costs
-        for ax, series in ((axes[0], tr.x), (axes[1], profits)):
+        for panel, series in ((0, tr.x), (1, -tr.costs)):
             for firm, style in ((0, "-"), (1, ":")):
-                y = series[keep, :, firm]
-                mid = np.nanmean(y, axis=1)  # the mean path over seeds (Fig. 1), with the 10–90% spread
-                lo, hi = np.nanpercentile(y, [10, 90], axis=1)
                 label = f"{name}, firm {firm + 1} ({'leader' if firm == 0 else 'follower'})"
-                ax.plot(k, mid, style, color=colors[name], label=label, lw=1.4)
-                ax.fill_between(k, lo, hi, color=colors[name], alpha=0.12)
+                _, lo, hi = mean_band(
+                    axes[panel], k, series[keep, :, firm], color=colors[name], ls=style, lw=1.4, label=label
+                )
+                spans[panel] += [np.nanmin(lo), np.nanmax(hi)]
         for firm in (0, 1):
             axes[0].axhline(targets[name][firm], color=colors[name], lw=0.8, ls="--", alpha=0.7)
             axes[1].axhline(-game.costs(targets[name])[firm], color=colors[name], lw=0.8, ls="--", alpha=0.7)
-    for ax, ylabel, title in (
-        (axes[0], r"quantity $q_i$ (units)", "(a) production paths (dashed: equilibria)"),
-        (axes[1], r"profit $\pi_i = -f_i$ (money)", "(b) profit paths (dashed: equilibrium profits)"),
+    for panel, (ax, ylabel, title) in enumerate(
+        (
+            (axes[0], r"quantity $q_i$ (units)", "(a) Firms' production (dashed: equilibria)"),
+            (axes[1], r"profit $\pi_i = -f_i$ (money)", "(b) Firms' profit (dashed: equilibrium profits)"),
+        )
     ):
+        lo, hi = min(spans[panel]), max(spans[panel])
+        ax.set_ylim(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
         ax.set_xscale("log")
-        ax.set_xlabel("iteration k")
+        ax.set_xlabel(f"iteration k (from k = {k_from})" if k_from > 1 else "iteration k")
         ax.set_ylabel(ylabel)
         ax.set_title(title)
-    eq_profits = np.concatenate([-game.costs(t) for t in targets.values()])
-    axes[1].set_ylim(0.5 * eq_profits.min(), 1.3 * eq_profits.max())  # early transients leave the frame
-    axes[0].legend(fontsize=7, ncol=2)
-    fig.suptitle(f"Duopoly A={game.A:g}, c={tuple(game.c.tolist())}: mean and 10–90% band over seeds")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=8)
+    fig.suptitle(
+        f"Duopoly A={game.A:g}, c=({', '.join(f'{c:g}' for c in game.c)}), gradient {noise_caption(noise_var)}: "
+        f"{spread_caption(n_seeds)}"
+    )
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    save(fig, path, fmt)
 
 
 if __name__ == "__main__":

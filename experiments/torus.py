@@ -5,21 +5,21 @@ hierarchical learner ("stackelberg", leader γ_{1,k} = 1/k on its total derivati
 γ_{2,k} = 1/√k) on the batched env with noisy gradient feedback (variance 0.01, i.e. std 0.1, as in
 the paper), at the paper's parameters α = (1, 1.3), φ = (π/8, π/8). Writes
 
+Figures go to ``--out`` in ``--format`` (png, pdf or svg):
+
 - ``torus_paths.png`` (Fig. 2a–b): sample paths on the unfolded torus [−π, π)² over the first-order
   condition curves — D₁f₁ = 0 (a) resp. Df₁ = 0 (b) for the leader, D₂f₂ = 0 for the follower —
   computed on a grid from the game; equilibria and the other critical points from
   ``stackenv.equilibria``. Paths are unwrapped in time and drawn with their translates by 2π, so a
   path leaving one edge re-enters at the opposite edge instead of cutting across the square;
-- ``torus_position_cost.png`` (Fig. 2c–d): positions and costs of both players along one sampled
-  initial condition, for both dynamics, with the equilibrium values dashed;
+- ``torus_position_cost.png`` (Fig. 2c–d): (c) positions and (d) costs of both players along one sampled
+  initial condition under both dynamics, with the equilibrium values dashed;
 - ``torus_basins.png``: the basin of each equilibrium — a ``grid × grid`` lattice of initial joint
   actions run as one batch per dynamics, each cell coloured by the equilibrium (of that dynamics' kind)
   its run ended nearest to; cells that ended farther than ``--converged-tol`` from every equilibrium
-  are grey. The Stackelberg basins are speckled, not noise-free regions: the first steps are large
-  (γ_{1,1} = γ_{2,1} = 1) and Df_1 is huge where the follower's curvature H22 = ∇²₂₂f₂ nears 0, so the
-  first few noisy, wrapped moves decide the basin; and the leader's 1/k steps make a few far starts still
-  creep towards their equilibrium after K steps (the grey cells);
-- ``table.md``: the equilibria with the paper's rounded numbers, where the seeded runs ended, basin shares.
+  are grey. The figure carries the explanation of its speckle (see :data:`SPECKLE`);
+- ``table.md``: the equilibria with the paper's rounded numbers, why each is (not) stable for each field,
+  where the seeded runs ended, basin shares.
 
 JSON ``runs``: one entry per (dynamics, equilibrium reached) over the ``--seeds`` runs from uniformly random
 initial conditions: each run is assigned to the nearest equilibrium of its dynamics' kind (Nash equilibria
@@ -43,7 +43,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from agents import GradientPlay, HierarchicalLeader, PowerSchedule, play
-from experiments.common import arg, markdown_table, parse_args, run_summary, setup_matplotlib, write_json
+from experiments.common import arg, markdown_table, parse_args, run_summary, write_json
+from experiments.plotting import FORMATS, noise_caption, number, save, setup_matplotlib
 from stackenv.envs import BatchedStackelbergEnv
 from stackenv.equilibria import critical_points, nash_equilibria, stackelberg_equilibria
 from stackenv.games import make
@@ -56,6 +57,14 @@ PAPER = {
 KIND = {"nash": "Nash", "stackelberg": "Stackelberg"}
 COLORS = {"nash": "tab:blue", "stackelberg": "tab:red"}
 EQ_COLORS = ("tab:orange", "tab:green", "tab:purple", "tab:brown")
+#: Why the Stackelberg basins are speckled (printed under the basin figure).
+SPECKLE = (
+    "Speckle in (b) is not noise: it stays with --noise-var 0. The first Stackelberg steps are large "
+    "(γ₁,₁ = γ₂,₁ = 1) and Df₁ = ∇₁f₁ − H21 ∇₂f₁ / H22 blows up where the follower's curvature H22 nears 0,\n"
+    "so the first wrapped moves jump across the torus and neighbouring initial points land in different basins. "
+    "Grey: runs still farther than the tolerance from every equilibrium after K steps "
+    "(the leader's 1/k steps are slow)."
+)
 
 
 @dataclass
@@ -76,6 +85,7 @@ class Args:
     sample: int = arg(0, "index of the seeded run shown in the position/cost figure")
     record_every: int = arg(1, "store every n-th step of the seeded runs' paths")
     progress: bool = arg(True, "show a progress bar")
+    format: str = arg("png", "figure file format", choices=FORMATS)
 
     def validate(self) -> None:
         if self.seeds < 1 or self.steps < 1 or self.record_every < 1:
@@ -116,6 +126,8 @@ def grid_x0(n: int) -> tuple[np.ndarray, np.ndarray]:
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(Args, argv)
     args.out.mkdir(parents=True, exist_ok=True)
+
+    # GAME: the torus and its Nash and Stackelberg equilibria (all local ones, by Newton from a grid)
     game = make("torus", alpha=args.alpha, phi=args.phi)
     noise_std = math.sqrt(args.noise_var)
     equilibria = {"nash": nash_equilibria(game), "stackelberg": stackelberg_equilibria(game)}
@@ -123,7 +135,7 @@ def main(argv: list[str] | None = None) -> dict:
     if any(len(t) == 0 for t in targets.values()):
         raise RuntimeError(f"torus {game.params}: no Nash or no Stackelberg equilibrium found")
 
-    # seeded runs (random initial conditions) and the basin grid, per dynamics
+    # LEARN: seeded runs (random initial conditions) and the basin grid, per dynamics
     axis, x0_grid = grid_x0(args.grid)
     trajs, grid_trajs = {}, {}
     jobs = [(name, part) for name in dynamics() for part in ("seeds", "grid")]
@@ -136,7 +148,7 @@ def main(argv: list[str] | None = None) -> dict:
             env = BatchedStackelbergEnv(game, num_envs=len(x0_grid), feedback=feedback, noise_std=noise_std)
             grid_trajs[name] = play(env, learners, args.steps, record_every=args.steps, seed=args.seed, x0=x0_grid)
 
-    # which equilibrium each run reached
+    # REPORT: which equilibrium each run reached, JSON runs, the table and the figures
     reached = {name: tr.nearest(game, targets[name]) for name, tr in trajs.items()}
     basins = {}
     for name, tr in grid_trajs.items():
@@ -169,9 +181,19 @@ def main(argv: list[str] | None = None) -> dict:
 
     table = results_table(game, equilibria, trajs, reached, basins)
     (args.out / "table.md").write_text(table + "\n")
-    plot_paths(game, trajs, equilibria, args.paths, args.out / "torus_paths.png")
-    plot_position_cost(game, trajs, equilibria, reached, args.sample, args.out / "torus_position_cost.png")
-    plot_basins(game, axis, basins, equilibria, args.converged_tol, args.steps, args.out / "torus_basins.png")
+    plot_paths(game, trajs, equilibria, args.paths, args.out / "torus_paths.png", args.noise_var, args.format)
+    plot_position_cost(game, trajs, equilibria, reached, args.sample, args.out / "torus_position_cost.png", args.format)
+    plot_basins(
+        game,
+        axis,
+        basins,
+        equilibria,
+        args.converged_tol,
+        args.steps,
+        args.out / "torus_basins.png",
+        args.noise_var,
+        args.format,
+    )
     print(table)
     summary = {"experiment": "torus", "runs": runs}
     write_json(args.json, summary)
@@ -193,6 +215,7 @@ def results_table(game, equilibria, trajs, reached, basins) -> str:
                     f"{KIND[name]} {j + 1}",
                     f"({eq.x[0]:.3f}, {eq.x[1]:.3f})",
                     f"({eq.costs[0]:.3f}, {eq.costs[1]:.3f})",
+                    stability(eq.classification),
                     f"({paper[0]}, {paper[1]})" if at_paper else "— (other parameters)",
                     f"({PAPER[name]['costs'][0]}, {PAPER[name]['costs'][1]})" if at_paper else "—",
                     f"{int(mine.sum())}/{len(idx)}",
@@ -200,13 +223,14 @@ def results_table(game, equilibria, trajs, reached, basins) -> str:
                     f"{(basins[name] == j).mean():.1%}",
                 ]
             )
-        rows.append([name, "not converged", "", "", "", "", "", "", f"{(basins[name] == -1).mean():.1%}"])
+        rows.append([name, "not converged", "", "", "", "", "", "", "", f"{(basins[name] == -1).mean():.1%}"])
     return markdown_table(
         [
             "dynamics",
             "equilibrium",
             "exact θ*",
             "exact costs f(θ*)",
+            "stable for ω (gradient play) / ω_S (Stackelberg)?",
             "paper θ*",
             "paper costs",
             "seeded runs reaching it",
@@ -215,6 +239,35 @@ def results_table(game, equilibria, trajs, reached, basins) -> str:
         ],
         rows,
     )
+
+
+def _spectrum(values) -> str:
+    return (
+        "{"
+        + ", ".join(
+            number(z.real) if abs(z.imag) < 1e-12 else f"{number(z.real)}±{number(abs(z.imag))}i"
+            for z in values
+            if z.imag >= -1e-12
+        )
+        + "}"
+    )
+
+
+def stability(c) -> str:
+    """Why a point is or is not a stable attractor of ẋ = −ω and of ẋ = −ω_S: a point that is not a zero of
+    the field cannot be one, whatever the eigenvalues of its Jacobian; at a zero the spectrum decides."""
+    parts = []
+    for field, critical, stable, eig, residual in (
+        ("ω", c.critical_omega, c.stable_simgrad, c.eig_J, c.omega_residual),
+        ("ω_S", c.critical_omega_S, c.stable_stackelberg, c.eig_J_S, c.omega_S_residual),
+    ):
+        jac = "J" if field == "ω" else "J_S"
+        if not critical:
+            parts.append(f"{field}: no, not a critical point (‖{field}‖ = {number(residual)})")
+        else:
+            verdict = "yes" if stable else "no"
+            parts.append(f"{field}: {verdict}, spec {jac} = {_spectrum(eig)}")
+    return "; ".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------- figures
@@ -313,7 +366,7 @@ def _square(ax) -> None:
     ax.set_ylabel("follower's position θ₂ (rad)")
 
 
-def plot_paths(game, trajs, equilibria, n_paths: int, path: Path) -> None:
+def plot_paths(game, trajs, equilibria, n_paths: int, path: Path, noise_var: float = 0.01, fmt: str = "png") -> None:
     """Fig. 2a–b: sample paths over the first-order-condition curves, equilibria marked."""
     from matplotlib.lines import Line2D
 
@@ -343,11 +396,10 @@ def plot_paths(game, trajs, equilibria, n_paths: int, path: Path) -> None:
         ax.set_title(f"({letter}) {KIND[name]} dynamics: {min(n_paths, tr.num_runs)} sample paths")
     fig.suptitle(
         f"Location game on the torus, α={tuple(game.alpha.tolist())}, φ=(π/8, π/8): "
-        f"learning paths over {int(trajs['nash'].steps[-1])} steps"
+        f"learning paths over {int(trajs['nash'].steps[-1])} steps, gradient {noise_caption(noise_var)}"
     )
     fig.tight_layout(rect=(0, 0, 1, 0.97))
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    save(fig, path, fmt)
 
 
 def _unwrap_near(series: np.ndarray, target: float) -> np.ndarray:
@@ -356,42 +408,42 @@ def _unwrap_near(series: np.ndarray, target: float) -> np.ndarray:
     return u - 2 * math.pi * np.round((u[-1] - target) / (2 * math.pi))
 
 
-def plot_position_cost(game, trajs, equilibria, reached, b: int, path: Path) -> None:
-    """Fig. 2c–d: positions and costs along one sampled initial condition, equilibrium values dashed."""
+def plot_position_cost(game, trajs, equilibria, reached, b: int, path: Path, fmt: str = "png") -> None:
+    """Fig. 2c–d: (c) positions and (d) costs of both players along one sampled initial condition, under both
+    dynamics (Nash blue, Stackelberg red; leader solid, follower dotted), the reached equilibrium's values dashed."""
     plt = setup_matplotlib()
-    fig, axes = plt.subplots(2, 2, figsize=(12, 7.5), sharex=True)
-    for row, (name, tr) in zip(axes, trajs.items()):
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), sharex=True)
+    for name, tr in trajs.items():
         keep = tr.steps >= 1
         k = tr.steps[keep]
         eq = equilibria[name][int(reached[name][0][b])]
         for i, (player, style) in enumerate((("leader", "-"), ("follower", ":"))):
             pos = _unwrap_near(tr.x[:, b, i], eq.x[i])[keep]
-            row[0].plot(k, pos, style, color=COLORS[name], lw=1.4, label=f"θ_{i + 1} ({player})")
-            row[0].axhline(eq.x[i], color="black", lw=0.8, ls="--")
-            row[1].plot(k, tr.costs[keep, b, i], style, color=COLORS[name], lw=1.4, label=f"f_{i + 1} ({player})")
-            row[1].axhline(eq.costs[i], color="black", lw=0.8, ls="--")
-        x0 = tr.x[0, b]
-        row[0].set_title(
-            f"({'c' if name == 'nash' else 'd'}) {KIND[name]} dynamics from θ₀ = ({x0[0]:.2f}, {x0[1]:.2f}): positions"
-        )
-        row[1].set_title(f"{KIND[name]} dynamics: costs")
-        row[0].set_ylabel("position θ_i (rad, unwrapped)")
-        row[1].set_ylabel("cost f_i")
-        for ax in row:
-            ax.set_xscale("log")
-            ax.legend(fontsize=8)
-    for ax in axes[1]:
+            label = f"{KIND[name]}, player {i + 1} ({player})"
+            axes[0].plot(k, pos, style, color=COLORS[name], lw=1.4, label=label)
+            axes[0].axhline(eq.x[i], color=COLORS[name], lw=0.8, ls="--", alpha=0.7)
+            axes[1].plot(k, tr.costs[keep, b, i], style, color=COLORS[name], lw=1.4, label=label)
+            axes[1].axhline(eq.costs[i], color=COLORS[name], lw=0.8, ls="--", alpha=0.7)
+    x0 = next(iter(trajs.values())).x[0, b]
+    axes[0].set_title("(c) Positions")
+    axes[1].set_title("(d) Costs")
+    axes[0].set_ylabel(r"position $\theta_i$ (rad, unwrapped)")
+    axes[1].set_ylabel(r"cost $f_i(\theta)$")
+    for ax in axes:
+        ax.set_xscale("log")
         ax.set_xlabel("iteration k")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=4, fontsize=8)
     fig.suptitle(
-        f"Position and cost paths of seeded run {b}; dashed: the {KIND['nash']} resp. {KIND['stackelberg']} "
-        "equilibrium the run reached"
+        f"Seeded run {b} from θ₀ = ({x0[0]:.2f}, {x0[1]:.2f}); "
+        "dashed: the Nash resp. Stackelberg equilibrium it reached"
     )
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    save(fig, path, fmt)
 
 
-def plot_basins(game, axis, basins, equilibria, tol: float, steps: int, path: Path) -> None:
+def plot_basins(
+    game, axis, basins, equilibria, tol: float, steps: int, path: Path, noise_var: float = 0.01, fmt: str = "png"
+) -> None:
     """Basins: each grid initialisation coloured by the equilibrium its run ended nearest to."""
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
@@ -437,12 +489,15 @@ def plot_basins(game, axis, basins, equilibria, tol: float, steps: int, path: Pa
         )
         ax.set_title(f"({letter}) {KIND[name]} dynamics: basins over {n}×{n} initial points")
     fig.suptitle(
-        f"Equilibrium reached after {steps} noisy steps from each initial point "
+        f"Equilibrium reached after {steps} steps from each initial point, gradient {noise_caption(noise_var)}\n"
         "(lines: first-order conditions as in Fig. 2)"
     )
     fig.tight_layout(rect=(0, 0, 1, 0.97))
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    fig.canvas.draw()  # the legends' extents place the caption below them
+    to_fig = fig.transFigure.inverted()
+    bottom = min(ax.get_legend().get_window_extent().transformed(to_fig).y0 for ax in axes)
+    fig.text(0.5, bottom - 0.01, SPECKLE.replace("the tolerance", f"{tol:g}"), ha="center", va="top", fontsize=8.5)
+    save(fig, path, fmt)
 
 
 if __name__ == "__main__":

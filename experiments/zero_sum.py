@@ -19,8 +19,9 @@ Initial joint actions are uniform in [−init, init]^d (one per seed, shared by 
 Writes ``zero_sum_phase.png`` (streamplots of −ω and −ω_S on the prop2 plane and on the spurious
 instance's two coordinate planes (x_{1,j}, x_{2,j}) — the spurious game splits into two scalar games, so
 these planes carry the exact 2-D dynamics — with the critical point classified and sample paths
-overlaid), ``zero_sum_distance.png`` (distance to the critical point vs k, median and 10–90% band over
-seeds, both instances and dynamics), ``table.md`` (the critical point's classification from
+overlaid), ``zero_sum_distance.png`` (distance to the critical point vs k, median over seeds with 10–90% of
+seeds shaded, both instances and dynamics; figures in ``--format`` png, pdf or svg), ``table.md`` (the
+critical point's classification from
 ``stackenv.equilibria.classify`` and which attractor each dynamics reached) and the JSON summary: one
 ``runs`` entry per (instance, dynamics), ``equilibrium`` = the critical point x = 0, with ``instance``,
 ``reached_share`` (runs ending within ``--reach-tol`` of it) and ``classification``.
@@ -38,7 +39,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from agents import GradientPlay, HierarchicalLeader, PowerSchedule, play
-from experiments.common import arg, markdown_table, parse_args, run_summary, setup_matplotlib, write_json
+from experiments.common import arg, markdown_table, parse_args, run_summary, write_json
+from experiments.plotting import FORMATS, mean_band, noise_caption, number, save, setup_matplotlib, spread_caption
 from stackenv.envs import BatchedStackelbergEnv
 from stackenv.equilibria import classify, critical_points
 from stackenv.games import make
@@ -67,6 +69,7 @@ class Args:
     paths: int = arg(6, "sample paths overlaid on each phase portrait")
     record_every: int = arg(1, "store every n-th step of the paths")
     progress: bool = arg(True, "show a progress bar")
+    format: str = arg("png", "figure file format", choices=FORMATS)
 
     def validate(self) -> None:
         if self.seeds < 1 or self.steps < 1 or self.record_every < 1:
@@ -102,6 +105,8 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_args(Args, argv)
     args.out.mkdir(parents=True, exist_ok=True)
     noise_std = math.sqrt(args.noise_var)
+
+    # GAME: both instances, their one critical point x* = 0 and its classification
     games = {inst: make("zero_sum", instance=inst) for inst in INSTANCES}
     points = {}
     for inst, game in games.items():
@@ -111,6 +116,7 @@ def main(argv: list[str] | None = None) -> dict:
         points[inst] = np.asarray(crit[0].x)
     classes = {inst: classify(game, points[inst]) for inst, game in games.items()}
 
+    # LEARN: both dynamics on both instances, from the same uniform initial points
     trajs: dict[str, dict] = {inst: {} for inst in INSTANCES}
     jobs = [(inst, name) for inst in INSTANCES for name in ("nash", "stackelberg")]
     for inst, name in tqdm(jobs, desc="zero_sum", disable=not args.progress):
@@ -121,6 +127,7 @@ def main(argv: list[str] | None = None) -> dict:
         env = BatchedStackelbergEnv(game, num_envs=args.seeds, feedback=feedback, noise_std=noise_std)
         trajs[inst][name] = play(env, learners, args.steps, record_every=args.record_every, seed=args.seed, x0=x0)
 
+    # REPORT: JSON runs (one per instance and dynamics), the table, phase portraits and distances
     runs = []
     for inst, per in trajs.items():
         game = games[inst]
@@ -144,7 +151,7 @@ def main(argv: list[str] | None = None) -> dict:
     table = results_table(games, points, classes, trajs, args.reach_tol)
     (args.out / "table.md").write_text(table + "\n")
     plot_phase(games, points, classes, trajs, args, args.out / "zero_sum_phase.png")
-    plot_distance(games, points, trajs, args.out / "zero_sum_distance.png")
+    plot_distance(games, points, trajs, args.out / "zero_sum_distance.png", args.noise_var, args.format)
     print(table)
     summary = {"experiment": "zero_sum", "runs": runs}
     write_json(args.json, summary)
@@ -159,8 +166,17 @@ def _eigs(values) -> str:
     vals = []
     for z in values:
         z = complex(z)
-        vals.append(f"{z.real:.3g}" if abs(z.imag) < 1e-12 else f"{z.real:.3g}{z.imag:+.3g}i")
+        sign = "+" if z.imag >= 0 else "−"
+        vals.append(number(z.real) if abs(z.imag) < 1e-12 else f"{number(z.real)}{sign}{number(abs(z.imag))}i")
     return "{" + ", ".join(vals) + "}"
+
+
+def median_distance(dist: np.ndarray) -> str:
+    """The median distance, or how many runs diverged when that makes the median infinite (never ``inf``)."""
+    finite = np.isfinite(dist)
+    if np.median(np.where(finite, dist, np.inf)) < np.inf:
+        return number(np.median(np.where(finite, dist, np.inf)))
+    return f"diverged ({int((~finite).sum())}/{len(dist)} runs)"
 
 
 def results_table(games, points, classes, trajs, tol: float) -> str:
@@ -182,7 +198,7 @@ def results_table(games, points, classes, trajs, tol: float) -> str:
                     name,
                     f"{counts['critical point']}/{len(where)}",
                     f"{counts['box boundary']}/{len(where)}",
-                    f"{np.median(dist):.3g}",
+                    median_distance(dist),
                 ]
             )
     return markdown_table(
@@ -289,34 +305,36 @@ def plot_phase(games, points, classes, trajs, args, path: Path) -> None:
         "dynamics in the (x₁,₂, x₂,₂) plane (Prop. 3). Grey: flow lines of the field."
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path, args.format)
 
 
-def plot_distance(games, points, trajs, path: Path) -> None:
-    """Distance to the critical point vs k: median and 10–90% band over seeds."""
+def plot_distance(games, points, trajs, path: Path, noise_var: float = 0.01, fmt: str = "png") -> None:
+    """Distance to the critical point vs k: median over seeds, 10–90% of seeds shaded."""
     plt = setup_matplotlib()
     fig, axes = plt.subplots(1, len(trajs), figsize=(6.2 * len(trajs), 4.5))
+    n_seeds = 1
     for ax, (inst, per) in zip(axes, trajs.items()):
         game = games[inst]
         for name, tr in per.items():
             keep = tr.steps >= 1
+            n_seeds = tr.x.shape[1]
             d = game.distance(tr.x[keep], points[inst])
-            lo, mid, hi = np.percentile(d, [10, 50, 90], axis=1)
-            ax.plot(tr.steps[keep], mid, color=COLORS[name], lw=1.5, label=f"{LABELS[name]} ({name}): median")
-            ax.fill_between(tr.steps[keep], lo, hi, color=COLORS[name], alpha=0.18, label="10–90% over seeds")
+            label = f"{LABELS[name]} ({name})"
+            mean_band(ax, tr.steps[keep], d, centre="median", color=COLORS[name], lw=1.5, label=label)
         corner = float(np.linalg.norm(np.maximum(np.abs(game.low), np.abs(game.high))))
-        ax.axhline(corner, color="black", ls="--", lw=0.8, label=f"box corner (‖x‖ = {corner:.3g})")
+        ax.axhline(corner, color="black", ls="--", lw=0.8, label=f"box corner (‖x‖ = {number(corner)})")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("iteration k")
         ax.set_ylabel("distance to the critical point ‖x_k − x*‖")
         ax.set_title(f"{inst} (d = {game.d})")
         ax.legend(fontsize=8)
-    fig.suptitle("Convergence to the critical point x* = 0 under noisy gradient play vs hierarchical learning")
+    fig.suptitle(
+        f"Convergence to the critical point x* = 0, gradient {noise_caption(noise_var)}: "
+        f"{spread_caption(n_seeds, 'median')}"
+    )
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path, fmt)
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ def test_duopoly_runs_reach_their_equilibria(tmp_path, A, c):
 
 
 def test_paths_figure_draws_the_mean_over_seeds(tmp_path):
-    """Fig. 1 shows the mean path over seeds (issue 5: 'mean and spread'), each firm's equilibrium dashed."""
+    """Fig. 1 shows the mean path over seeds ('mean and spread'), each firm's equilibrium dashed."""
     from types import SimpleNamespace
 
     from tests.experiments.figures import captured_figures
