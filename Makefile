@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test test-clients docs browser lint bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +21,25 @@ install: $(STAMP)
 demo: install
 	$(PY) -m experiments.demo
 
-test: install
+# The docs site: generated pages from the code (docs/_gen/hooks.py), warnings are errors.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet
+
+# Headless Chromium for the docs browser test (Debian's packages; only as root, else the test skips and says why).
+browser:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || [ "$$(id -u)" != 0 ] || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) || \
+		echo "could not install chromium: the docs browser test will be skipped"
+
+test: install browser docs
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m pytest -q -n 2
+	STACKENV_SITE=site $(PY) -m pytest -q -n 2
+
+# Heavier client recipes (RLlib: pulls ray), documented in docs/clients/rllib.md.
+test-clients: install
+	$(PY) -m pip install --quiet "ray[rllib]>=2.9"
+	$(PY) -m pytest -q -m clients tests/docs/test_clients.py
 
 lint: install
 	$(PY) -m ruff check .
@@ -34,4 +49,4 @@ bench: install
 	$(PY) -m experiments.bench --json results/bench.json
 
 clean:
-	rm -rf $(VENV) results .pytest_cache
+	rm -rf $(VENV) results site .pytest_cache
