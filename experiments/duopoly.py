@@ -150,8 +150,9 @@ def results_table(game, trajs, targets) -> str:
 PROFIT_NOTE = (
     "The paper's quantities match the exact equilibria, but its profits do not: π_i(q*) = (A − q_1 − q_2 − c_i) q_i "
     "gives (940.4, 1133.4) at the Nash point and (1058, 676) at the Stackelberg point, while the paper prints "
-    "(944.4, 1114.7) and (1048.2, 659.9). These are not the profits of any equilibrium (they look like averages "
-    "along the noisy learning paths), so we report the exact values and keep the paper's for comparison."
+    "(944.4, 1114.7) and (1048.2, 659.9). These are not the profits of any equilibrium: they are the profits at "
+    "iterate 99 of one noisy learning path per dynamics (docs/differences.md re-runs it), so we report the exact "
+    "values and keep the paper's for comparison."
 )
 
 
