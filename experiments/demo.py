@@ -23,7 +23,7 @@ from pathlib import Path
 
 from experiments import duopoly, torus, tournament
 from experiments.common import arg, markdown_table, parse_args, write_json
-from experiments.plotting import FORMATS
+from experiments.plotting import FORMATS, number
 from stackenv.cli import print_all_equilibria
 
 
@@ -98,14 +98,14 @@ def main(argv: list[str] | None = None) -> dict:
         for run in summary["runs"]:
             eq = ", ".join(f"{v:.3f}" for v in run["equilibrium"])
             rows.append(
-                [
+                [  # distances in the one positional format of the figures (experiments.plotting.number)
                     summary["experiment"],
                     run["dynamics"],
                     f"({eq})",
                     run["seeds"],
                     run["steps"],
-                    run["distance_median"],
-                    run["distance_p95"],
+                    number(run["distance_median"]),
+                    number(run["distance_p95"]),
                 ]
             )
     headline = markdown_table(

@@ -41,6 +41,7 @@ from tqdm.auto import tqdm
 from agents import PowerSchedule, learner_spec, list_learners, make_learner, play
 from agents.play import choose_feedback
 from experiments.common import arg, markdown_table, parse_args, run_summary, write_json
+from experiments.plotting import FORMATS
 from experiments.tournament_lib import KEY, MatchStore, heatmap, leaderboard, run_tasks
 from stackenv.envs import BatchedStackelbergEnv
 from stackenv.equilibria import nash_equilibria, stackelberg_equilibria
@@ -76,6 +77,7 @@ class Args:
     n_jobs: int = arg(-1, "local workers (loky, local dask cluster); -1 = all cores")
     resume: bool = arg(False, "continue the run in OUT: skip finished matches")
     progress: bool = arg(True, "show a progress bar")
+    format: str = arg("png", "heatmap file format", choices=FORMATS)
 
     def validate(self) -> None:
         if self.seeds < 1 or self.steps < 1:
@@ -293,8 +295,8 @@ def report(rows: list[dict[str, str]], out: Path, args: Args, notes: list[str]) 
         sub = [r for r in rows if r["game"] == g]
         if not sub:
             continue
-        png = f"heatmap_{g}.png"
-        heatmap(rows, g, out / png, equilibrium_costs(game_for(g)))
+        png = f"heatmap_{g}.{args.format}"
+        heatmap(rows, g, out / png, equilibrium_costs(game_for(g)), args.format)
         cells = {}
         for r in sub:
             cells.setdefault((r["leader"], r["follower"]), []).append(r)

@@ -299,18 +299,20 @@ def heatmap(
     game: str,
     path: str | os.PathLike,
     references: dict[str, list[tuple[float, float]]] | None = None,
+    fmt: str = "png",
 ) -> None:
-    """Leader×follower heatmaps of both roles' mean time-averaged cost for one game (PNG).
+    """Leader×follower heatmaps of both roles' mean time-averaged cost for one game (``fmt``: png, pdf, svg).
 
     Means are over the matches that did not diverge (as in the report's tables); a cell with diverged matches
     says how many. ``references`` maps a label (``"Stackelberg"``, ``"Nash"``) to ``(leader cost, follower
     cost)`` at each equilibrium of that kind: they are drawn as lines on the colour bars, whose range is
-    widened to hold them, so a cell's colour reads against the equilibrium costs.
+    widened to hold them (with a margin, and arrowheads beside the bar), so a cell's colour reads against the
+    equilibrium costs. Cell values use one positional format (``experiments.plotting.number``).
     """
     from matplotlib import patheffects
     from matplotlib.lines import Line2D
 
-    from experiments.common import setup_matplotlib
+    from experiments.plotting import number, save, setup_matplotlib
 
     plt = setup_matplotlib()
     references = references or {}
@@ -337,6 +339,8 @@ def heatmap(
         refs = {label: sorted({round(v[k], 10) for v in vals}) for label, vals in references.items()}
         span = [v for v in M.ravel() if np.isfinite(v)] + [v for vals in refs.values() for v in vals]
         lo, hi = (min(span), max(span)) if span else (0.0, 1.0)
+        pad = 0.04 * (hi - lo)  # a reference at either end of the range stays visible inside the bar
+        lo, hi = lo - pad, hi + pad
         im = ax.imshow(M, cmap="viridis_r", aspect="auto", vmin=lo, vmax=hi if hi > lo else lo + 1.0)
         ax.set_xticks(range(len(followers)), followers, rotation=30, ha="right")
         ax.set_yticks(range(len(leaders)), leaders)
@@ -345,7 +349,7 @@ def heatmap(
         ax.set_title(f"{game}: mean {role} cost (lower is better)")
         for i in range(len(leaders)):
             for j in range(len(followers)):
-                text = f"{M[i, j]:.3g}" if np.isfinite(M[i, j]) else "—"
+                text = number(M[i, j])  # one positional format for every cell (-940, -1060)
                 if diverged[i, j]:
                     text += f"\n({diverged[i, j]} diverged)"
                 # dark text on the light (low-cost, yellow) end of viridis_r, white on the dark end
@@ -355,6 +359,9 @@ def heatmap(
         for label, vals in refs.items():
             for v in vals:
                 bar.ax.axhline(v, lw=2.5, path_effects=outline, **styles[label])
+                for side, marker in ((-0.35, ">"), (1.35, "<")):  # arrowheads beside the bar point at the value
+                    bar.ax.plot(side, v, marker, ms=7, color=styles[label]["color"], mec="white", clip_on=False)
+        bar.ax.set_xlim(0, 1)
     if references:
         handles = [
             Line2D([], [], lw=2.5, path_effects=outline, label=f"{label} equilibrium cost", **styles[label])
@@ -364,5 +371,4 @@ def heatmap(
         fig.tight_layout(rect=(0, min(0.3, 0.8 / fig.get_figheight()), 1, 1))  # ~0.8 in for the legend
     else:
         fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path, fmt)

@@ -22,16 +22,17 @@ from stackenv import envs, games
 from stackenv.envs import FEEDBACK_MODES
 
 #: Sections of a module docstring (STYLE §1) that become level-2 headings.
-_SECTION = re.compile(r"^([A-Z][A-Za-z ,()/-]{2,60}):\s*$")
+_SECTION = re.compile(r"^([A-Z][^:\n]{2,100}):\s*$")
 _ROLE = re.compile(r":[a-z]+(?::[a-z]+)?:`~?([^`]+)`")
 
 
 def markdown(doc: str | None) -> str:
-    """A Google-style docstring as Markdown: ``Section:`` lines become ``###`` headings, bodies are dedented,
+    """A Google-style docstring as Markdown: ``Section:`` lines followed by an indented body become ``###``
+    headings, bodies are dedented,
     Sphinx roles (``:func:`x```) become code spans, indented lines keep their line breaks."""
     if not doc:
         return ""
-    lines = textwrap.dedent(doc).strip("\n").splitlines()
+    lines = inspect.cleandoc(doc).splitlines()
     out: list[str] = []
     body: list[str] = []
 
@@ -48,8 +49,9 @@ def markdown(doc: str | None) -> str:
             out.append("")
         body.clear()
 
-    for line in lines:
-        match = _SECTION.match(line)
+    for n, line in enumerate(lines):
+        following = lines[n + 1] if n + 1 < len(lines) else ""
+        match = _SECTION.match(line) if following[:1].isspace() and following.strip() else None
         if match:
             flush()
             out += [f"### {match.group(1)}", ""]
@@ -60,7 +62,11 @@ def markdown(doc: str | None) -> str:
 
 
 def _first_line(doc: str | None) -> str:
-    return _ROLE.sub(r"`\1`", (doc or "").strip().splitlines()[0]) if doc and doc.strip() else ""
+    """The first paragraph of a docstring, on one line."""
+    if not doc or not doc.strip():
+        return ""
+    para = re.split(r"\n\s*\n", inspect.cleandoc(doc))[0]
+    return _ROLE.sub(r"`\1`", " ".join(line.strip() for line in para.splitlines()))
 
 
 def _code(value: Any) -> str:
@@ -244,6 +250,14 @@ def game_figure(name: str) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------- learners
+def _learner_class(spec: Any) -> type:
+    return spec.factory if isinstance(spec.factory, type) else type(spec.factory())
+
+
+def _summary(spec: Any) -> str:
+    return _first_line(_learner_class(spec).__doc__) or spec.summary
+
+
 def learners_page() -> str:
     """Every registered learning rule: roles, feedback per role, defaults, its update in the docstring."""
     from agents.registry import learner_spec, list_learners
@@ -265,12 +279,10 @@ def learners_page() -> str:
             r: ", ".join(f"`{m}`" for m in spec.feedback(r)) if r in spec.roles else "—" for r in ("leader", "follower")
         }
         roles = ", ".join(sorted(spec.roles))
-        lines.append(
-            f"| [`{name}`](#{name}) | {roles} | {fb['leader']} | {fb['follower']} | {_first_line(spec.summary)} |"
-        )
+        lines.append(f"| [`{name}`](#{name}) | {roles} | {fb['leader']} | {fb['follower']} | {_summary(spec)} |")
     for name in names:
         spec = learner_spec(name)
-        cls = spec.factory if isinstance(spec.factory, type) else type(spec.factory())
+        cls = _learner_class(spec)
         lines += ["", f"## `{name}` {{#{name}}}", "", f"`{cls.__module__}.{cls.__qualname__}`", ""]
         defaults = _signature_defaults(cls.__init__) if isinstance(spec.factory, type) else []
         if defaults:

@@ -216,9 +216,11 @@ def test_heatmap_marks_equilibrium_costs_and_keeps_cell_labels_readable(tmp_path
     assert len(panels) == len(bars) == 2
     for k, (ax, bar) in enumerate(zip(panels, bars)):
         lo, hi = ax.images[0].get_clim()
-        marks = sorted(line.get_ydata()[0] for line in bar.lines)
+        marks = sorted(line.get_ydata()[0] for line in bar.lines if line.get_linestyle() != "None")
+        arrows = sorted(line.get_ydata()[0] for line in bar.lines if line.get_linestyle() == "None")
         assert marks == sorted([refs["Stackelberg"][0][k], refs["Nash"][0][k]])
-        assert lo <= min(marks) and max(marks) <= hi
+        assert arrows == sorted(2 * marks)  # an arrowhead on each side of the bar at each mark
+        assert lo < min(marks) and max(marks) < hi  # a margin: a mark at the end of the range is not on the edge
         texts = {t.get_text(): t.get_color() for t in ax.texts}
         cheap, dear = ("-10", "10") if k == 0 else ("1", "2")
         assert texts[cheap] == "black" and texts[f"{dear}\n(1 diverged)"] == "white"  # the diverged 99 is left out
