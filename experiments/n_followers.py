@@ -55,7 +55,8 @@ from tqdm.auto import tqdm
 from agents import NFollowerLeader, PowerSchedule, chain_learners, n_follower_learners, play
 from agents.chain import chain_schedules
 from agents.n_followers import follower_step_scale
-from experiments.common import arg, best_time, markdown_table, parse_args, run_summary, setup_matplotlib, write_json
+from experiments.common import arg, best_time, markdown_table, parse_args, run_summary, write_json
+from experiments.plotting import FORMATS, mean_band, save, setup_matplotlib, spread_caption
 from stackenv.envs import BatchedStackelbergEnv
 from stackenv.games import make
 
@@ -91,6 +92,7 @@ class Args:
     dense_max_n: int = arg(2000, "time the dense (Krylov, LU) leader updates only up to this N")
     record_every: int = arg(10, "store every n-th step of the paths")
     progress: bool = arg(True, "show a progress bar")
+    format: str = arg("png", "figure file format", choices=FORMATS)
 
     def validate(self) -> None:
         if self.seeds < 1 or self.steps < 1 or self.record_every < 1:
@@ -285,9 +287,9 @@ def main(argv: list[str] | None = None) -> dict:
 
     table = results_table(games, trajs, walls, chain_game, chain_tr, timings, slopes)
     (args.out / "table.md").write_text(table + "\n")
-    plot_convergence(games, trajs, chain_game, chain_tr, args.out / "n_followers_convergence.png")
-    plot_advantage(args, games, trajs, args.out / "n_followers_advantage.png")
-    plot_timing(timings, slopes, args.out / "n_followers_timing.png")
+    plot_convergence(games, trajs, chain_game, chain_tr, args.out / "n_followers_convergence.png", args.format)
+    plot_advantage(args, games, trajs, args.out / "n_followers_advantage.png", args.format)
+    plot_timing(timings, slopes, args.out / "n_followers_timing.png", args.format)
     print(table)
     summary = {
         "experiment": "n_followers",
@@ -360,7 +362,7 @@ def _n_colors(plt, ns):
     return {N: cmap(0.9 * j / max(1, len(ns) - 1)) for j, N in enumerate(ns)}
 
 
-def plot_convergence(games, trajs, chain_game, chain_tr, path: Path) -> None:
+def plot_convergence(games, trajs, chain_game, chain_tr, path: Path, fmt: str = "png") -> None:
     """(a) relative distance to the Stackelberg point, (b) the leader's relative error, per N; (c) the chain."""
     plt = setup_matplotlib()
     fig, axes = plt.subplots(1, 3, figsize=(17, 4.8))
@@ -373,9 +375,7 @@ def plot_convergence(games, trajs, chain_game, chain_tr, path: Path) -> None:
         rel = game.distance(tr.x[keep], xs) / np.linalg.norm(xs)
         lead = np.abs(tr.x[keep, :, 0] - xs[0]) / xs[0]
         for ax, y in ((axes[0], rel), (axes[1], lead)):
-            lo, mid, hi = np.percentile(y, [10, 50, 90], axis=1)
-            ax.plot(k, mid, color=colors[N], lw=1.5, label=f"N = {N}")
-            ax.fill_between(k, lo, hi, color=colors[N], alpha=0.15)
+            mean_band(ax, k, y, centre="median", color=colors[N], lw=1.5, label=f"N = {N}")
     axes[0].set_ylabel("‖x_k − x*‖ / ‖x*‖ (all N + 1 quantities)")
     axes[0].set_title("(a) oligopoly: distance to the Stackelberg point")
     axes[1].set_ylabel("|q₀,k − q₀*| / q₀*")
@@ -384,7 +384,7 @@ def plot_convergence(games, trajs, chain_game, chain_tr, path: Path) -> None:
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("iteration k")
-        ax.legend(fontsize=8, title="median, 10–90% band", title_fontsize=8)
+        ax.legend(fontsize=8, title=spread_caption(next(iter(trajs.values())).x.shape[1], "median"), title_fontsize=8)
     ax = axes[2]
     xs, xn = chain_game.stackelberg_closed_form(), chain_game.nash_closed_form()
     keep = chain_tr.steps >= 1
@@ -409,11 +409,10 @@ def plot_convergence(games, trajs, chain_game, chain_tr, path: Path) -> None:
         "chain (c); noisy gradients"
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path, fmt)
 
 
-def plot_advantage(args: Args, games, trajs, path: Path) -> None:
+def plot_advantage(args: Args, games, trajs, path: Path, fmt: str = "png") -> None:
     """The leader's profit at the Stackelberg and Nash equilibria vs N (exact), learned values as markers."""
     plt = setup_matplotlib()
     n_max = max(games)
@@ -459,7 +458,7 @@ def plot_advantage(args: Args, games, trajs, path: Path) -> None:
             ms=8,
             mew=1.6,
             capsize=3,
-            label="learned (median, 10–90%)" if N == min(trajs) else None,
+            label=f"learned: {spread_caption(tr.x.shape[1], 'median')}" if N == min(trajs) else None,
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -496,11 +495,10 @@ def plot_advantage(args: Args, games, trajs, path: Path) -> None:
         f"follower costs from {args.follower_cost_low:g}, spread ≤ {args.follower_cost_spread:g})"
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path, fmt)
 
 
-def plot_timing(timings, slopes, path: Path) -> None:
+def plot_timing(timings, slopes, path: Path, fmt: str = "png") -> None:
     """Wall time of one leader update vs N, log-log, with fitted slopes."""
     plt = setup_matplotlib()
     fig, ax = plt.subplots(figsize=(7, 5))
@@ -519,8 +517,7 @@ def plot_timing(timings, slopes, path: Path) -> None:
     ax.legend(fontsize=8)
     ax.grid(True, which="major", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path, fmt)
 
 
 if __name__ == "__main__":
