@@ -32,7 +32,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from stackenv import equilibria as eq
-from stackenv.games import Game, game_class, list_games, make
+from stackenv.games import Game, game_class, list_games, lq_solve, make
 
 
 class UsageError(Exception):
@@ -313,14 +313,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             game = make(args.game, **params)
         except (ValueError, TypeError) as exc:
             raise UsageError(str(exc)) from exc
+        extra = lq_solve.feedback_report(game.model) if args.game == "lq" else {}  # dynamic: feedback equilibria
         if args.json:
-            print(json.dumps(equilibria_report(game), indent=2))
+            print(json.dumps({**equilibria_report(game), **extra}, indent=2))
         else:
-            print(format_equilibria(game), end="")
+            print(format_equilibria(game) + (lq_solve.format_feedback(extra) if extra else ""), end="")
         return 0
     except UsageError as exc:
         parser.exit(2, f"stackenv {args.command}: error: {exc}\n")
-    except eq.EquilibriumError as exc:
+    except (eq.EquilibriumError, lq_solve.NoEquilibriumError) as exc:
         parser.exit(1, f"stackenv {args.command}: error: {exc}\n")
     return 0
 
