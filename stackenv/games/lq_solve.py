@@ -119,6 +119,14 @@ def _followers_system(model: LQModel, Pd: np.ndarray, players: list[int], where:
     return G, H
 
 
+def follower_response(model: LQModel, P: np.ndarray, where: str = "stage") -> np.ndarray:
+    """``D = G_F⁻¹ H_F`` (stacked over the followers, ``Σ_{j≥1} m_j × n``): their stage Nash answer to the leader is
+    ``u_F = −D (A x + B_0 u_0)`` given next-step values ``P`` ``(N, n, n)``."""
+    F = list(range(1, model.N))
+    G, H = _followers_system(model, model.discount * P, F, where)
+    return _solve(G, H, f"{where}: the followers' stage system G_F")
+
+
 def stage(model: LQModel, P: np.ndarray, concept: Concept, t: int | str = "t") -> list[np.ndarray]:
     """Stage gains ``[K_0, ..., K_{N−1}]`` given next-step values ``P`` ``(N, n, n)``: (N) or (S1–S2)."""
     Pd, A, B, m = model.discount * P, model.A, model.B, model.m
@@ -129,8 +137,7 @@ def stage(model: LQModel, P: np.ndarray, concept: Concept, t: int | str = "t") -
     if concept != "feedback_stackelberg":
         raise ValueError(f"unknown concept {concept!r}; valid: {', '.join(CONCEPTS)}")
     F = list(range(1, model.N))
-    G, H = _followers_system(model, Pd, F, where)
-    D = _solve(G, H, f"{where}: the followers' stage system G_F")
+    D = follower_response(model, P, where)
     M = np.eye(model.n) - np.hstack([B[j] for j in F]) @ D
     Wbar = D.T @ block_diag(*[model.R[0][j] for j in F]) @ D + M.T @ Pd[0] @ M
     S = model.R[0][0] + B[0].T @ Wbar @ B[0]

@@ -107,6 +107,26 @@ def custom_four_level() -> Game:
     return CustomGame([cost(i) for i in range(4)], dims=[1] * 4, levels=[[0], [1], [2], [3]], low=-2, high=2, name="c4")
 
 
+def lq_policy_followers() -> Game:
+    """Policy space of an LQ game with a 2-d state, a leader and two followers; gains within ±0.1 of the Nash
+    gains (every gain in that box has a stable closed loop: checked at the box's corners by the builder below)."""
+    params = {
+        "A": [[1.0, 0.3], [-0.2, 0.9]],
+        "B": [[[1.0], [0.2]], [[0.0], [1.0]], [[0.5], [0.5]]],
+        "Q": [np.eye(2).tolist(), [[0.5, 0.1], [0.1, 1.0]], [[1.0, 0.0], [0.0, 0.2]]],
+        "R": [[[[1.0]], [[0.3]], [[0.0]]], [[[0.0]], [[2.0]], [[0.1]]], [[[0.2]], [[0.0]], [[1.5]]]],
+        "x0": [1.0, -0.5],
+        "X0": [[0.2, 0.0], [0.0, 0.1]],
+        "W": [[0.05, 0.01], [0.01, 0.05]],
+        "discount": 0.95,
+    }
+    K = make("lq_policy", **params, low=-5.0, high=5.0).feedback("feedback_nash")
+    game = make("lq_policy", **params, low=(K - 0.1).tolist(), high=(K + 0.1).tolist())
+    corners = np.array(np.meshgrid(*zip(game.low, game.high), indexing="ij")).reshape(game.d, -1).T
+    assert np.all(game.spectral_radius(corners) < 0.95)
+    return game
+
+
 @dataclass(frozen=True)
 class Case:
     """A game factory, a point sampler and whether the lower levels have a best response everywhere."""
@@ -138,6 +158,7 @@ CASES = [_registered_case(name) for name in list_games()] + [
     Case("custom-two-level", custom_two_level, has_response=True),
     Case("custom-three-level", custom_three_level, has_response=True),
     Case("custom-four-level", custom_four_level, has_response=True),
+    Case("lq_policy-followers", lq_policy_followers, has_response=True),
 ]
 
 _BUILT: dict[str, Game] = {}
