@@ -26,7 +26,11 @@ ENV_MODULES: dict[str, str] = {
     "hierarchy_v0": "hierarchy",
 }
 
+#: Envs of dynamic games (own classes, not the static-game wrapper): ``stackenv.envs.lq_v0`` (:mod:`stackenv.envs.lq`).
+DYNAMIC_ENV_MODULES: dict[str, str] = {"lq_v0": "lq"}
+
 __all__ = [
+    "DYNAMIC_ENV_MODULES",
     "ENV_MODULES",
     "F32_MAX",
     "FEEDBACK_MODES",
