@@ -144,7 +144,7 @@ class LQParallelEnv(ParallelEnv):
 
 
 class LQAECEnv(AECEnv):
-    """Leader-first play: the leader chooses ``u_0`` seeing ``(x_t, t/T)``, then each follower seeing ``(x_t, t/T, u_0)``."""
+    """Leader-first play: the leader chooses ``u_0`` seeing ``(x_t, t/T)``; each follower sees ``(x_t, t/T, u_0)``."""
 
     metadata = {"name": "lq_v0", "render_modes": [], "is_parallelizable": True}
 
