@@ -85,3 +85,34 @@ def number(value: float, digits: int = 3) -> str:
     rounded = round(v, digits - 1 - magnitude)
     decimals = max(0, digits - 1 - magnitude)
     return f"{rounded:.{decimals}f}".rstrip("0").rstrip(".") if decimals else f"{rounded:.0f}"
+
+
+# ---------------------------------------------------------------------------------------------- angles
+#: Ticks of an angle axis over [−π, π].
+ANGLE_TICKS = ([-math.pi, -math.pi / 2, 0.0, math.pi / 2, math.pi], ["−π", "−π/2", "0", "π/2", "π"])
+
+
+def angle_axes(ax: Any, xlabel: str, ylabel: str) -> None:
+    """The unfolded torus [−π, π]²: square, π ticks, labelled."""
+    ax.set_xlim(-math.pi, math.pi)
+    ax.set_ylim(-math.pi, math.pi)
+    ax.set_aspect("equal")
+    ax.set_xticks(*ANGLE_TICKS)
+    ax.set_yticks(*ANGLE_TICKS)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+
+
+def draw_periodic_path(ax: Any, path: np.ndarray, **line: Any) -> None:
+    """Draw a wrapped path ``(T, 2)`` on [−π, π)² continuously: unwrap it in time, then draw it and its eight
+    2π-translates (the axes clip them), so leaving one edge means re-entering at the opposite edge."""
+    u = np.unwrap(path, axis=0)
+    shifts = [(2 * math.pi * i, 2 * math.pi * j) for i in (-1, 0, 1) for j in (-1, 0, 1)]
+    for k, (sx, sy) in enumerate(shifts):
+        ax.plot(u[:, 0] + sx, u[:, 1] + sy, **(line if k == 0 else {**line, "label": None}))
+
+
+def unwrap_near(series: np.ndarray, target: float) -> np.ndarray:
+    """Unwrap an angle series in time and shift it by a multiple of 2π so that it ends nearest ``target``."""
+    u = np.unwrap(series)
+    return u - 2 * math.pi * np.round((u[-1] - target) / (2 * math.pi))

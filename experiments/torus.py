@@ -3,9 +3,8 @@
 Runs simultaneous gradient play ("nash", γ_{i,k} = 1/√k for both players) and the two-timescale
 hierarchical learner ("stackelberg", leader γ_{1,k} = 1/k on its total derivative Df_1, follower
 γ_{2,k} = 1/√k) on the batched env with noisy gradient feedback (variance 0.01, i.e. std 0.1, as in
-the paper), at the paper's parameters α = (1, 1.3), φ = (π/8, π/8). Writes
-
-Figures go to ``--out`` in ``--format`` (png, pdf or svg):
+the paper), at the paper's parameters α = (1, 1.3), φ = (π/8, π/8). Figures go to ``--out`` in
+``--format`` (png, pdf or svg):
 
 - ``torus_paths.png`` (Fig. 2a–b): sample paths on the unfolded torus [−π, π)² over the first-order
   condition curves — D₁f₁ = 0 (a) resp. Df₁ = 0 (b) for the leader, D₂f₂ = 0 for the follower —
@@ -44,7 +43,16 @@ from tqdm.auto import tqdm
 
 from agents import GradientPlay, HierarchicalLeader, PowerSchedule, play
 from experiments.common import arg, markdown_table, parse_args, run_summary, write_json
-from experiments.plotting import FORMATS, noise_caption, number, save, setup_matplotlib
+from experiments.plotting import (
+    FORMATS,
+    angle_axes,
+    draw_periodic_path,
+    noise_caption,
+    number,
+    save,
+    setup_matplotlib,
+    unwrap_near,
+)
 from stackenv.envs import BatchedStackelbergEnv
 from stackenv.equilibria import critical_points, nash_equilibria, stackelberg_equilibria
 from stackenv.games import make
@@ -162,38 +170,18 @@ def main(argv: list[str] | None = None) -> dict:
             mine = idx == j
             if not mine.any():
                 continue
+            shares = {"share_of_seeds": float(mine.mean()), "basin_share": float((basins[name] == j).mean())}
+            shares["not_converged_share"] = float((basins[name] == -1).mean())
+            extra = {"equilibrium_kind": eq.kind, "equilibrium_index": j, "noise_std": noise_std, **shares}
             runs.append(
-                run_summary(
-                    game,
-                    name,
-                    args.steps,
-                    tr.x_final[mine],
-                    eq.x,
-                    equilibrium_kind=eq.kind,
-                    equilibrium_index=j,
-                    share_of_seeds=float(mine.mean()),
-                    basin_share=float((basins[name] == j).mean()),
-                    not_converged_share=float((basins[name] == -1).mean()),
-                    noise_std=noise_std,
-                    seed_indices=np.flatnonzero(mine),
-                )
+                run_summary(game, name, args.steps, tr.x_final[mine], eq.x, **extra, seed_indices=np.flatnonzero(mine))
             )
 
     table = results_table(game, equilibria, trajs, reached, basins)
     (args.out / "table.md").write_text(table + "\n")
     plot_paths(game, trajs, equilibria, args.paths, args.out / "torus_paths.png", args.noise_var, args.format)
     plot_position_cost(game, trajs, equilibria, reached, args.sample, args.out / "torus_position_cost.png", args.format)
-    plot_basins(
-        game,
-        axis,
-        basins,
-        equilibria,
-        args.converged_tol,
-        args.steps,
-        args.out / "torus_basins.png",
-        args.noise_var,
-        args.format,
-    )
+    plot_basins(game, axis, basins, equilibria, args, args.out / "torus_basins.png")
     print(table)
     summary = {"experiment": "torus", "runs": runs}
     write_json(args.json, summary)
@@ -224,21 +212,13 @@ def results_table(game, equilibria, trajs, reached, basins) -> str:
                 ]
             )
         rows.append([name, "not converged", "", "", "", "", "", "", "", f"{(basins[name] == -1).mean():.1%}"])
-    return markdown_table(
-        [
-            "dynamics",
-            "equilibrium",
-            "exact θ*",
-            "exact costs f(θ*)",
-            "stable for ω (gradient play) / ω_S (Stackelberg)?",
-            "paper θ*",
-            "paper costs",
-            "seeded runs reaching it",
-            "median distance",
-            "basin share (grid)",
-        ],
-        rows,
-    )
+    return markdown_table(TABLE_HEADERS, rows)
+
+
+TABLE_HEADERS = (
+    "dynamics|equilibrium|exact θ*|exact costs f(θ*)|stable for ω (gradient play) / ω_S (Stackelberg)?|paper θ*|"
+    "paper costs|seeded runs reaching it|median distance|basin share (grid)"
+).split("|")
 
 
 def _spectrum(values) -> str:
@@ -293,77 +273,29 @@ def _draw_foc(ax, t, fields, leader_key: str) -> None:
     ax.contour(t, t, fields["D2f2"], levels=[0.0], colors="tab:gray", linewidths=1.3, linestyles="--")
 
 
-def _shifts():
-    return [(2 * math.pi * i, 2 * math.pi * j) for i in (-1, 0, 1) for j in (-1, 0, 1)]
-
-
-def _draw_unwrapped(ax, path: np.ndarray, **kw) -> None:
-    """Draw a wrapped path ``(T, 2)`` continuously: unwrap in time, then draw it and its 2π-translates
-    (the axes clip them to the square), so leaving one edge means re-entering at the opposite edge."""
-    u = np.unwrap(path, axis=0)
-    for k, (sx, sy) in enumerate(_shifts()):
-        ax.plot(u[:, 0] + sx, u[:, 1] + sy, **(kw if k == 0 else {**kw, "label": None}))
-
-
 def _mark_points(ax, game, equilibria, panel: str) -> None:
     """Equilibria of the panel's kind filled, of the other kind hollow; other critical points as small x."""
     other = "stackelberg" if panel == "nash" else "nash"
-    marks = {"nash": "*", "stackelberg": "D"}
-    size = {"nash": 15, "stackelberg": 8}
+    marks, size = {"nash": "*", "stackelberg": "D"}, {"nash": 15, "stackelberg": 8}
+    common = dict(mec="black", mew=1.0, ls="none", zorder=5)
     pts = np.array([e.x for e in equilibria[panel]])
-    ax.plot(
-        pts[:, 0],
-        pts[:, 1],
-        marks[panel],
-        ms=size[panel],
-        color="gold",
-        mec="black",
-        mew=1.0,
-        ls="none",
-        label=f"{KIND[panel]} equilibria",
-        zorder=5,
-    )
+    ax.plot(*pts.T, marks[panel], ms=size[panel], color="gold", label=f"{KIND[panel]} equilibria", **common)
     pts = np.array([e.x for e in equilibria[other]])
-    ax.plot(
-        pts[:, 0],
-        pts[:, 1],
-        marks[other],
-        ms=size[other] * 0.8,
-        mfc="none",
-        mec="black",
-        mew=1.0,
-        ls="none",
-        label=f"{KIND[other]} equilibria",
-        zorder=5,
-    )
+    ax.plot(*pts.T, marks[other], ms=size[other] * 0.8, mfc="none", label=f"{KIND[other]} equilibria", **common)
     field = "omega" if panel == "nash" else "omega_S"
     eq_x = np.array([e.x for e in equilibria[panel]])
     rest = [c.x for c in critical_points(game, field) if np.min(game.distance(eq_x, c.x)) > 1e-6]
     if rest:
-        rest = np.array(rest)
-        ax.plot(
-            rest[:, 0],
-            rest[:, 1],
-            "x",
-            ms=7,
-            color="black",
-            mew=1.2,
-            ls="none",
-            label=f"other critical points of {'ω' if panel == 'nash' else 'ω_S'}",
-            zorder=5,
-        )
+        label = f"other critical points of {'ω' if panel == 'nash' else 'ω_S'}"
+        ax.plot(*np.array(rest).T, "x", ms=7, color="black", mew=1.2, ls="none", label=label, zorder=5)
+
+
+def _angles(values) -> str:
+    return ", ".join("π/8" if np.isclose(v, math.pi / 8) else number(v) for v in values)
 
 
 def _square(ax) -> None:
-    ax.set_xlim(-math.pi, math.pi)
-    ax.set_ylim(-math.pi, math.pi)
-    ax.set_aspect("equal")
-    ticks = [-math.pi, -math.pi / 2, 0, math.pi / 2, math.pi]
-    labels = ["−π", "−π/2", "0", "π/2", "π"]
-    ax.set_xticks(ticks, labels)
-    ax.set_yticks(ticks, labels)
-    ax.set_xlabel("leader's position θ₁ (rad)")
-    ax.set_ylabel("follower's position θ₂ (rad)")
+    angle_axes(ax, "leader's position θ₁ (rad)", "follower's position θ₂ (rad)")
 
 
 def plot_paths(game, trajs, equilibria, n_paths: int, path: Path, noise_var: float = 0.01, fmt: str = "png") -> None:
@@ -378,7 +310,7 @@ def plot_paths(game, trajs, equilibria, n_paths: int, path: Path, noise_var: flo
         cmap = plt.get_cmap("viridis")
         for b in range(min(n_paths, tr.num_runs)):
             c = cmap(b / max(1, n_paths - 1) * 0.9)
-            _draw_unwrapped(ax, tr.x[:, b], color=c, lw=0.9, alpha=0.85)
+            draw_periodic_path(ax, tr.x[:, b], color=c, lw=0.9, alpha=0.85)
             ax.plot(*tr.x[0, b], "o", ms=5, color=c, mec="black", mew=0.5, zorder=4)
         _mark_points(ax, game, equilibria, name)
         _square(ax)
@@ -395,17 +327,11 @@ def plot_paths(game, trajs, equilibria, n_paths: int, path: Path, noise_var: flo
         ax.legend(handles, labels, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2)
         ax.set_title(f"({letter}) {KIND[name]} dynamics: {min(n_paths, tr.num_runs)} sample paths")
     fig.suptitle(
-        f"Location game on the torus, α={tuple(game.alpha.tolist())}, φ=(π/8, π/8): "
+        f"Location game on the torus, α=({', '.join(number(a) for a in game.alpha)}), φ=({_angles(game.phi)}): "
         f"learning paths over {int(trajs['nash'].steps[-1])} steps, gradient {noise_caption(noise_var)}"
     )
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     save(fig, path, fmt)
-
-
-def _unwrap_near(series: np.ndarray, target: float) -> np.ndarray:
-    """Unwrap an angle series in time and shift it by a multiple of 2π so that it ends nearest ``target``."""
-    u = np.unwrap(series)
-    return u - 2 * math.pi * np.round((u[-1] - target) / (2 * math.pi))
 
 
 def plot_position_cost(game, trajs, equilibria, reached, b: int, path: Path, fmt: str = "png") -> None:
@@ -418,7 +344,7 @@ def plot_position_cost(game, trajs, equilibria, reached, b: int, path: Path, fmt
         k = tr.steps[keep]
         eq = equilibria[name][int(reached[name][0][b])]
         for i, (player, style) in enumerate((("leader", "-"), ("follower", ":"))):
-            pos = _unwrap_near(tr.x[:, b, i], eq.x[i])[keep]
+            pos = unwrap_near(tr.x[:, b, i], eq.x[i])[keep]
             label = f"{KIND[name]}, player {i + 1} ({player})"
             axes[0].plot(k, pos, style, color=COLORS[name], lw=1.4, label=label)
             axes[0].axhline(eq.x[i], color=COLORS[name], lw=0.8, ls="--", alpha=0.7)
@@ -441,13 +367,13 @@ def plot_position_cost(game, trajs, equilibria, reached, b: int, path: Path, fmt
     save(fig, path, fmt)
 
 
-def plot_basins(
-    game, axis, basins, equilibria, tol: float, steps: int, path: Path, noise_var: float = 0.01, fmt: str = "png"
-) -> None:
-    """Basins: each grid initialisation coloured by the equilibrium its run ended nearest to."""
+def plot_basins(game, axis, basins, equilibria, args: Args, path: Path) -> None:
+    """Basins: each grid initialisation coloured by the equilibrium its run ended nearest to (``args``: the
+    tolerance, K, the noise and the file format)."""
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
+    tol = args.converged_tol
     plt = setup_matplotlib()
     t, fields = foc_fields(game)
     fig, axes = plt.subplots(1, 2, figsize=(13, 7.6))
@@ -456,40 +382,24 @@ def plot_basins(
         eqs = equilibria[name]
         cmap = ListedColormap(["lightgray", *EQ_COLORS[: len(eqs)]])
         # basin[i, j]: θ_1 = axis[i], θ_2 = axis[j]; imshow wants rows = θ_2
-        ax.imshow(
-            basin.T + 1,
-            origin="lower",
-            extent=(-math.pi, math.pi, -math.pi, math.pi),
-            cmap=cmap,
-            vmin=-0.5,
-            vmax=len(eqs) + 0.5,
-            interpolation="nearest",
-            alpha=0.75,
-        )
+        square = (-math.pi, math.pi, -math.pi, math.pi)
+        shown = {"vmin": -0.5, "vmax": len(eqs) + 0.5, "interpolation": "nearest", "alpha": 0.75}
+        ax.imshow(basin.T + 1, origin="lower", extent=square, cmap=cmap, **shown)
         _draw_foc(ax, t, fields, leader_key)
         _mark_points(ax, game, equilibria, name)
         _square(ax)
-        patches = [
-            Patch(
-                color=EQ_COLORS[j],
-                alpha=0.75,
-                label=f"→ {KIND[name]} eq. ({e.x[0]:.2f}, {e.x[1]:.2f}): {(basin == j).mean():.0%}",
-            )
-            for j, e in enumerate(eqs)
+        shares = [
+            f"→ {KIND[name]} eq. ({e.x[0]:.2f}, {e.x[1]:.2f}): {(basin == j).mean():.0%}" for j, e in enumerate(eqs)
         ]
+        patches = [Patch(color=EQ_COLORS[j], alpha=0.75, label=label) for j, label in enumerate(shares)]
         patches.append(Patch(color="lightgray", label=f"not within {tol:g} of either: {(basin == -1).mean():.0%}"))
         handles, labels = ax.get_legend_handles_labels()
-        ax.legend(
-            [*patches, *handles],
-            [p.get_label() for p in patches] + labels,
-            fontsize=7.5,
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.1),
-            ncol=2,
-        )
+        below = {"fontsize": 7.5, "loc": "upper center", "bbox_to_anchor": (0.5, -0.1), "ncol": 2}
+        ax.legend([*patches, *handles], [p.get_label() for p in patches] + labels, **below)
         ax.set_title(f"({letter}) {KIND[name]} dynamics: basins over {n}×{n} initial points")
     fig.suptitle(
-        f"Equilibrium reached after {steps} steps from each initial point, gradient {noise_caption(noise_var)}\n"
+        f"Equilibrium reached after {args.steps} steps from each initial point, gradient "
+        f"{noise_caption(args.noise_var)}\n"
         "(lines: first-order conditions as in Fig. 2)"
     )
     fig.tight_layout(rect=(0, 0, 1, 0.97))
@@ -497,7 +407,7 @@ def plot_basins(
     to_fig = fig.transFigure.inverted()
     bottom = min(ax.get_legend().get_window_extent().transformed(to_fig).y0 for ax in axes)
     fig.text(0.5, bottom - 0.01, SPECKLE.replace("the tolerance", f"{tol:g}"), ha="center", va="top", fontsize=8.5)
-    save(fig, path, fmt)
+    save(fig, path, args.format)
 
 
 if __name__ == "__main__":
