@@ -3,23 +3,38 @@
 The leader is a Stable-Baselines3 agent (PPO, and SAC or TD3) that *commits* to a quantity once per episode;
 the follower then answers:
 
-- ``*_leader_vs_best_response`` — leader-first play (the PettingZoo AEC env): the follower plays its exact best
-  response r(q_1) = (A − q_1 − c_2)/2 (``agents.BestResponse``), so each episode is a one-step bandit with reward
-  −f_1(q_1, r(q_1)) (plus reward noise if ``--noise-std`` > 0). Its maximiser is the Stackelberg quantity
-  q_1 = (A + c_2 − 2c_1)/2 = 46 at the paper's A = 100, c = (5, 2).
+- ``*_leader_vs_best_response`` — leader-first play (``reward`` feedback; the follower acts after the leader within
+  the step): the follower plays its exact best response r(q_1) = (A − q_1 − c_2)/2 (``agents.BestResponse``), so
+  each episode is a one-step bandit with reward −f_1(q_1, r(q_1)) (plus reward noise if ``--noise-std`` > 0). Its
+  maximiser is the Stackelberg quantity q_1 = (A + c_2 − 2c_1)/2 = 46 at the paper's A = 100, c = (5, 2) — next to
+  the centre 50 of the action range, where an untrained policy already commits; ``--c 30 2`` gives q_1 = 21.
 - ``*_leader_vs_gradient`` — simultaneous play (the parallel env, ``gradient`` feedback): the follower runs
   ``--follower-steps`` H steps of gradient play (``agents.GradientPlay``, constant step ``--follower-lr``) from a
   random initial quantity while the leader's committed quantity stays fixed — the follower on the fast
   timescale, the leader on the slow one (one decision per episode). The leader's reward is −f_1 at the last
   of those steps; with H large enough the follower has converged to r(q_1) and the optimum is again 46.
 
-Rescaling (what makes PPO reliable here): actions in [−1, 1] mapped linearly onto [0, A]
-(``SingleAgentEnv(rescale_actions=True)``), observations divided by A (the last joint action in
-leader-first play, the leader's own gradient in simultaneous play), rewards divided by ``--reward-scale``
-(profits are O(10³)). The script builds the single-agent view itself (``stackenv.wrappers.SingleAgentEnv``
-under the ``Commit`` wrapper below, which holds one decision for H follower steps) rather than through
-``agents.sb3.train_sb3``, which trains on one env step per decision; a PettingZoo env equals one copy of the
-batched env, copy for copy.
+Training runs on ``--n-envs`` copies of one ``BatchedStackelbergEnv`` through ``stackenv.wrappers.SB3VecEnv``
+(copy b is ``SingleAgentEnv`` over the PettingZoo env seeded seed + b), under the ``Commit`` wrapper below, which
+holds one decision for H follower steps — rather than through ``agents.sb3.train_sb3``, which trains on one env
+step per decision.
+
+Scaling, derived from the game. Actions in [−1, 1] are mapped linearly onto [0, A] (``rescale_actions=True``);
+observations are divided by A (the last joint action in leader-first play, the leader's own gradient in
+simultaneous play); rewards are divided by ``--reward-scale``, by default the curvature of the leader's profit
+along the follower's response in those action units, κ = ∂²f_1(q_1, r(q_1))/∂q_1² · (A/2)² (the leader's reduced
+Hessian at the Stackelberg point, ``game.reduced_hessian``; 2500 for every duopoly with A = 100), so the reward
+is ≈ −(a − a*)²/2 + const in the rescaled action a.
+
+SAC's entropy (why it used to end at the range centre). SAC's tanh-squashed Gaussian earns an entropy bonus
+α·H, and the squashing's log-Jacobian makes that bonus largest at the centre of the range, pulling the mean
+action towards it by ≈ 2α·a/κ. SB3 starts at α = 1 and tunes log α by Adam at 3·10⁻⁴ per update, so after the
+few hundred updates of a short run α is still ≈ 0.9 and the pull dominates: off-centre (q_1* = 21) SAC ended
+at 27–30 (still 27 after 5000 steps, α ≈ 0.7). For a Gaussian policy on a reward of curvature 1, the objective
+E[r] + αH is maximised at variance σ² = α, so SB3's target entropy −1 (= ½ log(2πe σ²)) is met at
+α* = σ² = 1/(2π e³) ≈ 0.0079: SAC starts there (still tuned), and the off-policy algorithms take one gradient
+step per collected transition (``gradient_steps=-1``, SAC's usual update-to-data ratio; SB3's default is one
+per ``--n-envs`` transitions). Measured before/after: see ``/work`` notes or the README RL section.
 
 Learning curves: every ``timesteps / evals`` training steps the deterministic policy is evaluated on
 ``--eval-episodes`` fresh episodes; the evaluated committed quantity q_1, the joint action the episode ended
@@ -40,15 +55,19 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import gymnasium as gym
 import numpy as np
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from tqdm.auto import tqdm
 
 from agents import BestResponse, ConstantSchedule, GradientPlay
 from experiments.common import arg, markdown_table, parse_args, run_summary, setup_matplotlib, write_json
-from stackenv.envs import duopoly_v0
+from stackenv.envs import BatchedStackelbergEnv
 from stackenv.games import make
-from stackenv.wrappers import SingleAgentEnv
+from stackenv.wrappers import SB3VecEnv
+
+#: SAC's initial entropy coefficient for rewards of unit curvature: the α at which SB3's target entropy −1
+#: is met by a Gaussian policy, σ² = α = 1 / (2π e³) (module docstring).
+SAC_ENT_COEF = 1.0 / (2 * math.pi * math.e**3)
 
 ALGOS = ("ppo", "sac", "td3")
 FOLLOWERS = ("best_response", "gradient")
@@ -73,8 +92,10 @@ class Args:
     noise_std: float = arg(0.0, "std of the env noise (on rewards in leader-first play, on gradients otherwise)")
     follower_steps: int = arg(20, "H: gradient-play steps of the follower per leader decision")
     follower_lr: float = arg(0.25, "the gradient-play follower's constant step (stable below 1: its curvature is 2)")
-    reward_scale: float = arg(1000.0, "rewards are divided by this (profits are O(10³))")
-    n_envs: int = arg(4, "parallel envs per training run (SB3 DummyVecEnv)")
+    reward_scale: float | None = arg(
+        None, "rewards are divided by this (default: the leader's profit curvature in [-1, 1] action units)"
+    )
+    n_envs: int = arg(4, "copies of the batched env per training run (SB3VecEnv)")
     evals: int = arg(10, "evaluation points along training")
     eval_episodes: int = arg(4, "episodes per evaluation")
     torch_threads: int = arg(1, "torch threads (small networks: 1 is fastest on a shared CPU)")
@@ -89,7 +110,7 @@ class Args:
             raise ValueError("--follower-steps, --evals, --eval-episodes and --n-envs must be positive")
         if not 0 < self.follower_lr < 1:
             raise ValueError(f"--follower-lr must lie in (0, 1) for stable gradient play, got {self.follower_lr}")
-        if self.noise_std < 0 or self.reward_scale <= 0:
+        if self.noise_std < 0 or (self.reward_scale is not None and not self.reward_scale > 0):
             raise ValueError("--noise-std must be non-negative and --reward-scale positive")
         if len(self.c) != 2:
             raise ValueError(f"--c takes two unit costs, got {self.c}")
@@ -98,49 +119,58 @@ class Args:
 
 
 # ---------------------------------------------------------------------------------------------- envs
-class Commit(gym.Wrapper):
-    """One leader decision per episode: the action is held for ``horizon`` steps of the wrapped env (the
-    follower adapts meanwhile); the reward is the last step's, and the episode ends after them."""
+class Commit(VecEnvWrapper):
+    """One leader decision per episode in every copy: the action is held for ``horizon`` steps of the wrapped
+    env (the follower adapts meanwhile); the reward is the last step's, and the episode ends after them (give
+    the wrapped env ``max_steps=horizon`` so that it resets then). Observations are multiplied by ``obs_scale``,
+    rewards divided by ``reward_scale``."""
 
-    def __init__(self, env: gym.Env, horizon: int):
-        super().__init__(env)
-        self.horizon = horizon
+    def __init__(self, venv: VecEnv, horizon: int, obs_scale: float, reward_scale: float):
+        super().__init__(venv)
+        self.horizon, self.obs_scale, self.reward_scale = horizon, np.float32(obs_scale), reward_scale
 
-    def step(self, action):
+    def reset(self):
+        return self.venv.reset() * self.obs_scale
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self.actions = actions
+
+    def step_wait(self):
         for _ in range(self.horizon):
-            obs, reward, terminated, truncated, info = self.env.step(action)
-            if terminated or truncated:
-                break
-        return obs, reward, True, False, info
+            obs, reward, _, infos = self.venv.step(self.actions)
+        for info in infos:  # the decision ends the episode (terminated, not truncated)
+            info["TimeLimit.truncated"] = False
+            if "terminal_observation" in info:
+                info["terminal_observation"] = info["terminal_observation"] * self.obs_scale
+        done = np.ones(self.num_envs, bool)
+        return obs * self.obs_scale, reward / np.float32(self.reward_scale), done, infos
 
 
-def make_env(args: Args, follower: str) -> gym.Env:
-    """The leader's single-agent view, rescaled (module docstring)."""
-    kw = {"A": args.A, "c": args.c, "noise_std": args.noise_std}
+def reward_scale(game) -> float:
+    """The curvature of the leader's profit along the follower's response, in [−1, 1] action units (docstring)."""
+    x_stack = game.stackelberg_closed_form()
+    kappa = float(game.reduced_hessian(0, game.jacobian_S(x_stack))[0, 0])
+    half_range = (float(game.high[0]) - float(game.low[0])) / 2
+    return kappa * half_range**2
+
+
+def make_env(args: Args, game, follower: str, copies: int, train: bool = True) -> tuple[Commit, BatchedStackelbergEnv]:
+    """The leader's view of ``copies`` copies, rescaled (module docstring), and the batched env under it. An
+    evaluation env (``train=False``) never truncates: its joint actions stay readable after the decision."""
     if follower == "best_response":
-        base = duopoly_v0.env(feedback="reward", max_steps=1, **kw)
-        opponent, horizon = BestResponse(), 1
+        feedback, opponent, horizon = "reward", BestResponse(), 1
     else:
-        base = duopoly_v0.parallel_env(feedback="gradient", max_steps=args.follower_steps, **kw)
-        opponent, horizon = GradientPlay(ConstantSchedule(args.follower_lr)), args.follower_steps
-    env = SingleAgentEnv(base, agent="leader", opponents={"follower": opponent}, rescale_actions=True)
-    shape = env.observation_space.shape
-    env = gym.wrappers.TransformObservation(
-        env,
-        lambda o: np.asarray(o, np.float32) / np.float32(args.A),
-        gym.spaces.Box(-np.inf, np.inf, shape, np.float32),
+        feedback, opponent, horizon = "gradient", GradientPlay(ConstantSchedule(args.follower_lr)), args.follower_steps
+    batched = BatchedStackelbergEnv(
+        game, copies, feedback=feedback, noise_std=args.noise_std, max_steps=horizon if train else None
     )
-    env = gym.wrappers.TransformReward(env, lambda r: float(r) / args.reward_scale)
-    return Commit(env, horizon)
+    venv = SB3VecEnv(batched, "leader", {"follower": opponent}, rescale_actions=True)
+    scale = args.reward_scale if args.reward_scale is not None else reward_scale(game)
+    return Commit(venv, horizon, 1.0 / args.A, scale), batched
 
 
-def joint_action(env: gym.Env) -> np.ndarray:
-    """The joint action (q_1, q_2) of the last completed round of the wrapped PettingZoo env."""
-    return np.asarray(env.unwrapped.env.unwrapped.x, float).reshape(-1).copy()
-
-
-def make_model(algo: str, venv, seed: int):
-    """SB3 model with settings that learn this one-step bandit in a few thousand steps."""
+def make_model(algo: str, venv: VecEnv, seed: int):
+    """SB3 model with settings that learn this one-step bandit in a few thousand steps (module docstring)."""
     from stable_baselines3 import PPO, SAC, TD3
     from stable_baselines3.common.noise import NormalActionNoise
 
@@ -149,31 +179,26 @@ def make_model(algo: str, venv, seed: int):
         return PPO(
             "MlpPolicy", venv, n_steps=64, batch_size=64, learning_rate=3e-3, gamma=0.0, gae_lambda=1.0, **common
         )
+    off_policy = {"learning_starts": 100, "gamma": 0.0, "gradient_steps": -1, **common}
     if algo == "sac":
-        return SAC("MlpPolicy", venv, learning_starts=100, gamma=0.0, **common)
+        return SAC("MlpPolicy", venv, ent_coef=f"auto_{SAC_ENT_COEF:.6g}", **off_policy)
     noise = NormalActionNoise(np.zeros(1), 0.3 * np.ones(1))
-    return TD3("MlpPolicy", venv, learning_starts=100, gamma=0.0, action_noise=noise, **common)
+    return TD3("MlpPolicy", venv, action_noise=noise, **off_policy)
 
 
-def evaluate(model, env: gym.Env, game, episodes: int, seed: int) -> tuple[float, np.ndarray, float]:
-    """Deterministic policy on ``episodes`` fresh episodes: mean committed q_1, mean final joint action, mean
-    leader profit ``−f_1`` at it (exact, noise-free)."""
-    q1, finals = [], []
-    for e in range(episodes):
-        obs, _ = env.reset(seed=seed + e)
-        action, _ = model.predict(obs, deterministic=True)
-        env.step(action)
-        x = joint_action(env)
-        q1.append(x[0])
-        finals.append(x)
-    final = np.mean(finals, axis=0)
-    return float(np.mean(q1)), final, float(np.mean(-game.costs(np.array(finals))[:, 0]))
+def evaluate(model, env: Commit, batched: BatchedStackelbergEnv, game, seed: int) -> tuple[float, np.ndarray, float]:
+    """Deterministic policy on one fresh episode per copy (copy e seeded ``seed + e``): mean committed q_1, mean
+    final joint action, mean leader profit ``−f_1`` at it (exact, noise-free)."""
+    env.seed(seed)
+    action, _ = model.predict(env.reset(), deterministic=True)
+    env.step(action)
+    finals = np.array(batched.x, float)
+    return float(finals[:, 0].mean()), finals.mean(axis=0), float(np.mean(-game.costs(finals)[:, 0]))
 
 
 # ---------------------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> dict:
     import torch
-    from stable_baselines3.common.env_util import make_vec_env
 
     args = parse_args(Args, argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -187,14 +212,15 @@ def main(argv: list[str] | None = None) -> dict:
         seed = args.seed + b
         total = args.timesteps if algo == "ppo" else args.off_policy_timesteps
         total = args.steps if args.steps > 0 else total
-        venv = make_vec_env(lambda follower=follower: make_env(args, follower), n_envs=args.n_envs, seed=seed)
-        eval_env = make_env(args, follower)
+        venv, _ = make_env(args, game, follower, args.n_envs)
+        venv.seed(seed)
+        eval_env, eval_batched = make_env(args, game, follower, args.eval_episodes, train=False)
         model = make_model(algo, venv, seed)
         rec = curves.setdefault((algo, follower), {"t": [], "q1": [], "profit": [], "final": []})
         ts, q1s, profits = [], [], []
         chunk = math.ceil(total / args.evals)
         while True:  # evaluate before training and after every chunk
-            q, final, p = evaluate(model, eval_env, game, args.eval_episodes, 10_000 + seed)
+            q, final, p = evaluate(model, eval_env, eval_batched, game, 10_000 + seed)
             ts.append(model.num_timesteps)
             q1s.append(q)
             profits.append(p)

@@ -1,5 +1,6 @@
-"""experiments.rl: SB3 leaders train end to end; PPO against a best-responding follower commits near the
-Stackelberg quantity 46, far from the Nash quantity 30.67; the JSON follows the contract."""
+"""experiments.rl: SB3 leaders train end to end on an off-centre duopoly (A = 100, c = (30, 2): Stackelberg quantity
+q_1* = 21, Nash 14, the action range's centre 50 — where an untrained policy commits); every algorithm ends near
+q_1*; the JSON follows the contract."""
 
 import json
 
@@ -17,9 +18,14 @@ def result(tmp_path_factory):
         "--seeds",
         "2",
         "--timesteps",
-        "1536",
+        "4096",
         "--off-policy-timesteps",
-        "300",
+        "600",
+        "--A",
+        "100",
+        "--c",
+        "30",
+        "2",
         "--algos",
         "ppo",
         "sac",
@@ -45,17 +51,18 @@ def test_files_and_contract(result):
         assert RUN_KEYS <= set(run), RUN_KEYS - set(run)
         assert run["game"] == "duopoly" and run["params"]["A"] == 100.0
         assert run["seeds"] == 2 and np.array(run["final_actions"]).shape == (2, 2)
-        assert run["equilibrium"] == pytest.approx([46.0, 26.0])
-    assert runs["ppo_leader_vs_best_response"]["steps"] >= 1536
-    assert runs["sac_leader_vs_gradient"]["steps"] == 300
+        assert run["equilibrium"] == pytest.approx([21.0, 38.5])
+    assert runs["ppo_leader_vs_best_response"]["steps"] >= 4096
+    assert runs["sac_leader_vs_gradient"]["steps"] == 600
 
 
-def test_ppo_leader_commits_near_stackelberg(result):
+def test_every_leader_commits_near_stackelberg(result):
+    """PPO and SAC end within 3 of q_1* = 21 (measured: within 1.9 over these seeds); the centre 50 is 29 away and
+    the Nash quantity 7 — SAC with SB3's default entropy coefficient ended at 27–30, dragged towards the centre."""
     *_, runs = result
-    for name in ("ppo_leader_vs_best_response", "ppo_leader_vs_gradient"):
-        q1 = np.array(runs[name]["leader_quantity"])
-        assert np.all(np.abs(q1 - 46.0) < 3.0), (name, q1)
-        assert np.all(np.abs(q1 - 46.0) < np.abs(q1 - 92 / 3))  # nearer 46 than the Nash quantity 30.67
+    for name, run in runs.items():
+        q1 = np.array(run["leader_quantity"])
+        assert np.all(np.abs(q1 - 21.0) < 3.0), (name, q1)
     final = np.array(runs["ppo_leader_vs_best_response"]["final_actions"])
     assert final[:, 1] == pytest.approx((100 - final[:, 0] - 2.0) / 2)  # the follower best-responded
 
@@ -63,7 +70,7 @@ def test_ppo_leader_commits_near_stackelberg(result):
 def test_every_leader_beats_nash(result):
     *_, runs = result
     for name, run in runs.items():
-        assert np.all(np.array(run["leader_profit"]) > 940.44 + 50), name  # Nash profit 940.44, Stackelberg 1058
+        assert np.all(np.array(run["leader_profit"]) > 196.0), name  # Nash profit 196, Stackelberg 220.5
 
 
 def test_bad_arguments_are_rejected():
