@@ -19,7 +19,16 @@ name                           roles                feedback (leader seat / foll
 ``zeroth_order``               leader, follower     any (uses rewards only)
 ``zeroth_order_hierarchical``  leader               any (uses rewards only)
 ``best_response``              follower             any (uses the game)
+``extragradient``              leader, follower     gradient, second_order / + hierarchical
+``lookahead``                  leader, follower     second_order (``jacobian`` blocks)
+``sos``                        leader, follower     second_order (``jacobian`` blocks)
+``sga``                        leader, follower     second_order (``jacobian`` blocks)
+``consensus``                  leader, follower     second_order (``jacobian`` blocks)
+``cgd``                        leader, follower     second_order (``jacobian`` blocks)
 =============================  ===================  ==========================================
+
+The full-information rules (``lookahead`` … ``cgd``; :mod:`agents.differentiable`) need the game Jacobian
+``J`` and every player's gradient, which ``second_order`` gives every agent of a game with ``d ≤ 16``.
 
 Not registered (needs a trained model): ``agents.sb3.SB3Learner`` / ``agents.sb3.train_sb3`` — any SB3 algorithm
 in either role, trained against learner opponents through ``stackenv.wrappers.SingleAgentEnv``.
@@ -27,10 +36,14 @@ in either role, trained against learner opponents through ``stackenv.wrappers.Si
 
 from agents.base import FEEDBACK_MODES, Learner, player_roles, provided_needs
 from agents.best_response import BestResponse
+from agents.cgd import CGD
 from agents.chain import ChainLearner, chain_learners, chain_schedules
+from agents.consensus import ConsensusOptimization
+from agents.extragradient import Extragradient
 from agents.gradient import GradientPlay
 from agents.hierarchical import HierarchicalLeader
 from agents.lola import LOLA, LOLANewton, lola_field
+from agents.lookahead import LookAhead
 from agents.n_followers import NFollowerLeader, n_follower_learners
 from agents.optimistic import OptimisticGradient
 from agents.play import Trajectory, choose_feedback, play
@@ -42,6 +55,8 @@ from agents.schedules import (
     check_robbins_monro,
     check_timescale_separation,
 )
+from agents.sga import SGA
+from agents.sos import SOS
 from agents.zeroth_order import ZerothOrder, ZerothOrderLeader
 
 for _cls in (
@@ -55,18 +70,30 @@ for _cls in (
     ZerothOrder,
     ZerothOrderLeader,
     BestResponse,
+    Extragradient,
+    LookAhead,
+    SOS,
+    SGA,
+    ConsensusOptimization,
+    CGD,
 ):
     register_learner(_cls)
 
 __all__ = [
     "FEEDBACK_MODES",
     "LOLA",
+    "CGD",
+    "SGA",
+    "SOS",
     "BestResponse",
     "ChainLearner",
+    "ConsensusOptimization",
     "ConstantSchedule",
+    "Extragradient",
     "GradientPlay",
     "HierarchicalLeader",
     "LOLANewton",
+    "LookAhead",
     "Learner",
     "LearnerSpec",
     "NFollowerLeader",

@@ -40,12 +40,12 @@ from stackenv.games.base import Game
 
 Feedback = Literal["gradient", "hierarchical", "second_order", "reward"]
 Role = Literal["leader", "follower"]
-Need = Literal["gradient", "total_derivative", "second_order", "reward", "action"]
+Need = Literal["gradient", "total_derivative", "second_order", "jacobian", "reward", "action"]
 
 #: Feedback modes in the order :func:`agents.play.choose_feedback` prefers them (least information first).
 FEEDBACK_MODES: tuple[str, ...] = ("gradient", "hierarchical", "second_order", "reward")
 ROLES: tuple[str, ...] = ("leader", "follower")
-NEEDS: tuple[str, ...] = ("gradient", "total_derivative", "second_order", "reward", "action")
+NEEDS: tuple[str, ...] = ("gradient", "total_derivative", "second_order", "jacobian", "reward", "action")
 
 
 def provided_needs(feedback: str, has_below: bool) -> frozenset[str]:
@@ -54,7 +54,8 @@ def provided_needs(feedback: str, has_below: bool) -> frozenset[str]:
     - ``gradient``: own partial gradient ``∇_i f_i`` (for a bottom player that *is* its total derivative).
     - ``hierarchical``: own total derivative ``Df_i`` (for a bottom player that is ``∇_i f_i``).
     - ``second_order``: ``∇_x f_i`` and, for players with levels below, the blocks ``H22``, ``H21`` —
-      enough to compute both ``∇_i f_i`` and ``Df_i``.
+      enough to compute both ``∇_i f_i`` and ``Df_i``; and for every player (games with ``d ≤ 16``) the
+      ``jacobian`` blocks: every player's gradient ``grads`` and the game Jacobian ``J``.
     - ``reward``: only the (noisy) reward and the public joint action.
     Every mode also gives the reward and lets a learner act on the joint action (``reward``, ``action``).
     """
@@ -65,7 +66,7 @@ def provided_needs(feedback: str, has_below: bool) -> frozenset[str]:
     elif feedback == "hierarchical":
         extra = {"total_derivative"} | (set() if has_below else {"gradient"})
     elif feedback == "second_order":
-        extra = {"gradient", "total_derivative"} | ({"second_order"} if has_below else set())
+        extra = {"gradient", "total_derivative", "jacobian"} | ({"second_order"} if has_below else set())
     else:
         extra = set()
     return frozenset(base | extra)

@@ -6,7 +6,9 @@ be arbitrarily large — every emitted value is nonetheless finite, see :mod:`st
     ``gradient`` / ``hierarchical``  ``Box(−inf, inf, (d_i,))``
     ``reward``                       ``Box(low, high, (d,))`` — the last joint action (public)
     ``second_order``                 ``Dict(grad=Box((d,)), H22=Box((m, m)), H21=Box((m, d_i)))``
-                                     (``H22``/``H21`` only for agents with levels below them)
+                                     (``H22``/``H21`` only for agents with levels below them), plus
+                                     ``grads=Box((n, d))``, ``J=Box((d, d))`` for every agent of a game with
+                                     ``d ≤ 16`` (``engine.GAME_BLOCKS_MAX_D``)
 """
 
 from __future__ import annotations

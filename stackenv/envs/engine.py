@@ -11,7 +11,12 @@ Feedback rows (``K_i`` values for agent ``i``, concatenated in agent order):
                       every level below it (eq. 1; App. C); the bottom level's own gradient (``K_i = d_i``).
     ``second_order``  ``∇_x f_i`` over all ``d`` coordinates, then, for agents with levels below them,
                       ``H22`` (``m × m``) and agent i's columns of ``H21`` (``m × d_i``) from
-                      ``game.response_blocks(x, level)``, flattened row-major.
+                      ``game.response_blocks(x, level)``, flattened row-major. For games with
+                      ``d ≤ GAME_BLOCKS_MAX_D`` every agent then also gets the blocks that the
+                      full-information rules of ``agents/`` (SOS, SGA, consensus, CGD, look-ahead) need:
+                      ``grads`` (``n × d``, row j = ``∇_x f_j``, every player's gradient) and ``J``
+                      (``d × d``, the game Jacobian ``Dω``, row block i = ``∇_x ∇_i f_i``). They cost
+                      ``O(n d²)`` per copy, hence the size limit.
     ``reward``        ``−f_i(x)`` (``K_i = 1``); noise is added to the reward, the observation is ``x``.
 
 Kernels: :class:`GenericKernel` calls the game's methods. For a game that declares itself quadratic
@@ -46,6 +51,8 @@ F32_MAX = float(np.finfo(np.float32).max)
 #: Size limits under which a quadratic game gets the compiled affine kernel.
 AFFINE_MAX_D = 8
 AFFINE_MAX_K = 512
+#: Largest game (coordinates d) whose ``second_order`` feedback carries the dense ``grads``/``J`` blocks.
+GAME_BLOCKS_MAX_D = 16
 #: Tries at drawing an initial joint action where the feedback is defined.
 X0_TRIES = 100
 
@@ -115,6 +122,8 @@ class FeedbackLayout:
                     self.h_level[i] = k
                     self.h_cols[i] = np.array([level.index(c) for c in own])
                     parts += [("H22", (m, m)), ("H21", (m, di))]
+                if d <= GAME_BLOCKS_MAX_D:
+                    parts += [("grads", (n, d)), ("J", (d, d))]
                 per_agent.append(parts)
         self.blocks: list[list[Block]] = []
         pos = 0
@@ -148,6 +157,10 @@ class GenericKernel:
             return costs, np.asarray(game.omega_S(x), dtype=float)
         B = x.shape[0]
         blocks = {k: game.response_blocks(x, k) for k in sorted({k for k in lay.h_level if k is not None})}
+        full = game.d <= GAME_BLOCKS_MAX_D
+        if full:  # the dense blocks every agent gets (module doc): all gradients and the game Jacobian
+            grads = np.concatenate([np.asarray(game.grad(j, x), dtype=float).reshape(B, -1) for j in range(game.n)], 1)
+            J = np.asarray(game.jacobian(x), dtype=float).reshape(B, -1)
         parts = []
         for i in range(game.n):
             parts.append(np.asarray(game.grad(i, x), dtype=float).reshape(B, -1))
@@ -156,6 +169,8 @@ class GenericKernel:
                 H22, H21 = blocks[k]
                 parts.append(np.asarray(H22, dtype=float).reshape(B, -1))
                 parts.append(np.asarray(H21, dtype=float)[..., lay.h_cols[i]].reshape(B, -1))
+            if full:
+                parts += [grads, J]
         return costs, np.concatenate(parts, axis=1)
 
     def evaluate(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str | None] | None]:
@@ -278,10 +293,13 @@ class AffineKernel:
             return np.asarray(game.jacobian(cb), float)[0]
         if layout.feedback == "hierarchical":
             return np.asarray(game.jacobian_S(cb), float)[0]
-        J = np.zeros((layout.K, d))  # second order: grad rows vary, Hessian blocks are constant
+        J = np.zeros((layout.K, d))  # second order: gradient rows vary, Hessian blocks are constant
         for i, blocks in enumerate(layout.blocks):
-            g = blocks[0]
-            J[g.start : g.stop] = H[i]
+            for b in blocks:
+                if b.key == "grad":
+                    J[b.start : b.stop] = H[i]
+                elif b.key == "grads":
+                    J[b.start : b.stop] = H.reshape(-1, d)
         return J
 
     def _verify(self, generic: GenericKernel, tol: float = 1e-9) -> None:

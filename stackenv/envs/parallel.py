@@ -33,6 +33,8 @@ class StackelbergParallelEnv(EpisodeEnv, ParallelEnv):
                                 below them (``game.omega_S``), the bottom level's own gradient; ``(d_i,)``;
             ``"second_order"``  dict ``grad`` = ``∇_x f_i + w`` ``(d,)``, and for agents with levels below them
                                 ``H22`` ``(m, m)`` and ``H21`` ``(m, d_i)`` from ``game.response_blocks``, each + noise;
+                                for games with ``d ≤ 16`` every agent also gets ``grads`` ``(n, d)`` (every
+                                player's ``∇_x f_j``) and ``J`` ``(d, d)`` (the game Jacobian), + noise;
             ``"reward"``        the last joint action ``x`` ``(d,)``; the reward is ``−f_i(x) + w``.
         noise_std: standard deviation of ``w`` (scalar, per-agent sequence or ``{agent: std}``). The paper's
             ``N(0, 10)`` is a *variance*: use ``noise_std=sqrt(10)``. 0 gives the exact oracle.

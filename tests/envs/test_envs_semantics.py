@@ -20,7 +20,7 @@ from stackenv.envs import (
     torus_v0,
 )
 from stackenv.envs import env as aec_env
-from stackenv.envs.engine import Engine
+from stackenv.envs.engine import GAME_BLOCKS_MAX_D, Engine
 
 from .envs_cases import MODULES, all_cases, assert_finite_obs, env_module, random_actions
 from .envs_games import Bilinear, NoHessian, Planar
@@ -46,6 +46,9 @@ def _exact(game, feedback, x):
                 H22, H21 = game.response_blocks(x, k)
                 cols = [game.level_coords[k].tolist().index(c) for c in range(s.start, s.stop)]
                 o["H22"], o["H21"] = H22, H21[:, cols]
+            if game.d <= GAME_BLOCKS_MAX_D:  # the dense blocks of the full-information rules
+                o["grads"] = np.stack([game.grad(j, x) for j in range(game.n)])
+                o["J"] = game.jacobian(x)
             out[a] = o
     return out
 
