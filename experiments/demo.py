@@ -5,7 +5,9 @@ Runs, on the local machine in well under two minutes on 2 cores:
 1. the equilibria of every built-in game with their classification (``stackenv equilibria --all``);
 2. ``experiments.duopoly`` — §4.1 / Fig. 1 (Nash vs Stackelberg vs LOLA learning);
 3. ``experiments.torus`` — §4.2 / Fig. 2 (paths over the first-order-condition curves, basins);
-4. a small leader–follower tournament on the local (loky) backend.
+4. a small leader–follower tournament on the local (loky) backend;
+5. ``experiments.lq`` with a small budget — the LQ dynamic game (lead and following vehicle): exact feedback
+   Nash vs Stackelberg costs, policy-space learners, a PPO leader's gap to the exact leader.
 
 Figures, tables and ``results/REPORT.md`` go to ``--out`` (default ``results/``); the headline table
 (paper vs exact vs learned) is printed at the end.
@@ -21,7 +23,7 @@ from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
-from experiments import duopoly, torus, tournament
+from experiments import duopoly, lq, torus, tournament
 from experiments.common import arg, markdown_table, parse_args, write_json
 from experiments.plotting import FORMATS, number
 from stackenv.cli import print_all_equilibria
@@ -64,6 +66,9 @@ def main(argv: list[str] | None = None) -> dict:
     duo = reproduce(duopoly)
     print("\n== §4.2 torus ==")
     tor = reproduce(torus)
+    print("\n== LQ dynamic game (lead and following vehicle) ==")
+    lq_argv = ["--seeds", "2", "--steps", "1500", "--timesteps", "4096", "--evals", "4", "--eval-episodes", "8"]
+    lq.main([*lq_argv, "--out", str(out / "lq"), "--json", str(out / "lq.json"), "--format", args.format])
     print("\n== tournament ==")
     tdir = out / "tournament"
     if tdir.exists():
@@ -128,6 +133,11 @@ def main(argv: list[str] | None = None) -> dict:
         "",
         (out / "torus" / "table.md").read_text(),
         *[f"![{p.stem}](torus/{p.name})" for p in sorted((out / "torus").glob(f"*.{args.format}"))],
+        "",
+        "## LQ dynamic game: lead and following vehicle",
+        "",
+        (out / "lq" / "table.md").read_text(),
+        f"![policy-space learners](lq/lq_policy_learning.{args.format}) ![PPO leader](lq/lq_ppo_gap.{args.format})",
         "",
         "## Tournament leader leaderboard",
         "",

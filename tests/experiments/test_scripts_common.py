@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from experiments import bench, demo, duopoly, n_followers, rl, torus, tournament, zero_sum
+from experiments import bench, demo, duopoly, lq, n_followers, rl, torus, tournament, zero_sum
 from experiments.common import best_time, parse_args
 
-SCRIPTS = [duopoly, torus, zero_sum, n_followers, rl, tournament]
+SCRIPTS = [duopoly, torus, zero_sum, n_followers, rl, tournament, lq]
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
