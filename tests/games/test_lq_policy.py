@@ -123,3 +123,18 @@ def test_gradient_play_reaches_feedback_nash_and_hierarchical_the_policy_stackel
     (ps,) = stackelberg_equilibria(game)
     stack = _learn(game, "hierarchical", lambda lr: HierarchicalLeader(ConstantSchedule(lr / 4)), 1500)
     np.testing.assert_allclose(stack, np.broadcast_to(ps.x, stack.shape), atol=1e-6)
+
+
+def test_readme_numbers():
+    """The README's LQ example: its printed costs and gains, by value."""
+    game = make("lq", horizon=30, W=[[0.01, 0], [0, 0.01]])
+    fn, fs = game.feedback_nash(), game.feedback_stackelberg()
+    np.testing.assert_allclose(fn.expected_costs.round(4), [2.7394, 2.7681])
+    np.testing.assert_allclose(fs.expected_costs.round(4), [2.7392, 2.7693])
+    assert fs.expected_costs[0] < fn.expected_costs[0] and fs.expected_costs[1] > fn.expected_costs[1]
+    policy = make("lq_policy")
+    env = BatchedStackelbergEnv(policy, num_envs=4, feedback="hierarchical")
+    learners = {"leader": HierarchicalLeader(ConstantSchedule(0.02)), "follower": GradientPlay(ConstantSchedule(0.04))}
+    x = play(env, learners, steps=2000, seed=0).x_final
+    np.testing.assert_allclose(x.round(3), np.broadcast_to([0.221, 0.312], x.shape))
+    np.testing.assert_allclose(policy.feedback("feedback_stackelberg").round(3), [0.313, 0.261])
