@@ -36,10 +36,13 @@ test: install browser docs
 	$(PY) -m ruff format --check .
 	STACKENV_SITE=site $(PY) -m pytest -q -n 2
 
-# Heavier client recipes (RLlib: pulls ray), documented in docs/clients/rllib.md.
-test-clients: install
-	$(PY) -m pip install --quiet "ray[rllib]>=2.9"
-	$(PY) -m pytest -q -m clients tests/docs/test_clients.py
+# The RLlib recipe (docs/clients/rllib.md) in its own venv: ray[rllib] pins an older gymnasium than .venv has.
+CLIENTS_VENV := .venv-clients
+test-clients:
+	test -x $(CLIENTS_VENV)/bin/python || $(PYTHON) -m venv $(CLIENTS_VENV)
+	$(CLIENTS_VENV)/bin/python -m pip install --quiet "torch==2.13.0" || $(CLIENTS_VENV)/bin/python -m pip install --quiet torch
+	$(CLIENTS_VENV)/bin/python -m pip install --quiet -e . "ray[rllib]>=2.9" pytest
+	$(CLIENTS_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/docs/test_clients.py -k rllib
 
 lint: install
 	$(PY) -m ruff check .
@@ -49,4 +52,4 @@ bench: install
 	$(PY) -m experiments.bench --json results/bench.json
 
 clean:
-	rm -rf $(VENV) results site .pytest_cache
+	rm -rf $(VENV) $(CLIENTS_VENV) results site .pytest_cache

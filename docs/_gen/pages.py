@@ -11,6 +11,7 @@ import dataclasses
 import importlib
 import inspect
 import io
+import os
 import pkgutil
 import re
 import textwrap
@@ -40,13 +41,8 @@ def markdown(doc: str | None) -> str:
         text = textwrap.dedent("\n".join(body)).strip("\n")
         for para in re.split(r"\n\s*\n", text):
             rows = para.splitlines()
-            if not rows:
-                continue
-            if len(rows) > 1 and all(re.match(r"\s*(- |\S+:\s{2,}|\w[\w ()/-]*: )", r) for r in rows[:1]):
-                out.append("  \n".join(r.strip() for r in rows))  # label lines: keep the breaks
-            else:
-                out.append("\n".join(r.strip() for r in rows))
-            out.append("")
+            if rows:
+                out.extend([_paragraph(rows), ""])
         body.clear()
 
     for n, line in enumerate(lines):
@@ -61,6 +57,27 @@ def markdown(doc: str | None) -> str:
     return _ROLE.sub(r"`\1`", "\n".join(out)).strip() + "\n"
 
 
+_LABEL = re.compile(r"\w[\w ()/-]*:\s")
+
+
+def _paragraph(rows: list[str]) -> str:
+    """One docstring paragraph as Markdown: an indented block is code, ``- `` lines start list items (their
+    continuation lines join them), two or more ``Label: value`` lines keep their line breaks."""
+    if all(r.startswith("    ") for r in rows):
+        return "```text\n" + textwrap.dedent("\n".join(rows)) + "\n```"
+    if rows[0].lstrip().startswith("- "):
+        items: list[str] = []
+        for r in rows:
+            if r.lstrip().startswith("- ") or not items:
+                items.append(r.strip())
+            else:
+                items[-1] += " " + r.strip()
+        return "\n".join(items)
+    if sum(bool(_LABEL.match(r)) for r in rows) >= 2:
+        return "  \n".join(r.strip() for r in rows)
+    return "\n".join(r.strip() for r in rows)
+
+
 def _first_line(doc: str | None) -> str:
     """The first paragraph of a docstring, on one line."""
     if not doc or not doc.strip():
@@ -70,7 +87,8 @@ def _first_line(doc: str | None) -> str:
 
 
 def _code(value: Any) -> str:
-    text = repr(value.tolist() if isinstance(value, np.ndarray) else value)
+    value = value.tolist() if isinstance(value, np.ndarray) else value
+    text = str(value) if isinstance(value, os.PathLike) else repr(value)
     return "`" + (text if len(text) <= 80 else text[:77] + "…") + "`"
 
 
