@@ -128,7 +128,7 @@ def bench_env(steps: int, repeats: int) -> dict[str, float]:
         for _ in range(steps):
             step(actions)
 
-    ours = StackelbergParallelEnv(make("duopoly"), feedback="gradient", noise_std=NOISE_STD)
+    ours = StackelbergParallelEnv(make("duopoly"), feedback="gradient", noise_std=NOISE_STD, max_steps=None)
     bare = BareDuopolyEnv()
     t_ours, t_bare = best_time(lambda: run(ours), repeats), best_time(lambda: run(bare), repeats)
     return {

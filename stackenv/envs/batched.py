@@ -1,13 +1,16 @@
 """``B`` independent copies of one game advanced by one numpy step: :class:`BatchedStackelbergEnv`.
 
-The fast path for experiments and tournaments (docs/architecture.md §3). Semantics are those of the
-parallel PettingZoo env, copy by copy: copy ``b`` of an env reset with ``seed`` is the PettingZoo env
-reset with ``seed + b`` (same initial joint action, same noise streams, same numbers; with ``B = 1``
-the observations equal the PettingZoo ones after ``.astype(float32)``, bit for bit).
+The one implementation of an env step (docs/architecture.md §3): the PettingZoo envs are this env with one
+copy. Copy ``b`` of an env reset with ``seed`` is the PettingZoo env reset with ``seed + b`` (same initial
+joint action, same noise streams, same numbers; the PettingZoo observations are these after
+``.astype(float32)``).
 
 Conventions (following Gymnasium's vector envs where they fit):
     - ``reset(seed, options={"x0": x0})``: ``seed`` an int (copy b gets ``seed + b``) or a sequence of B
-      ints; ``x0`` of shape ``(B, d)`` or ``(d,)``. ``reset()`` without a seed continues the streams.
+      ints; ``x0`` of shape ``(B, d)`` or ``(d,)``. ``reset()`` without a seed continues the streams — except
+      in a copy of the env (``copy.deepcopy``, ``pickle``), whose next unseeded ``reset()`` draws fresh
+      streams from OS entropy, so clones do not replay each other; a copy continues a running episode
+      bit for bit.
     - ``step({agent: a})`` with ``a`` of shape ``(B, d_i)`` (``(B,)`` when ``d_i == 1``) — or ``step(x)`` with
       the joint action ``x`` of shape ``(B, d)`` (agents' blocks at ``game.slices``; what ``agents.play``
       passes, sparing a dict of N views for N-player games) — returns
@@ -31,10 +34,10 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from stackenv.envs.actions import action_spaces, check_batch_action
-from stackenv.envs.common import feedback_spaces, fresh_seed
-from stackenv.envs.engine import Engine, Outcome, check_max_steps
-from stackenv.envs.noise import check_seed, stream_rngs
+from stackenv.envs.actions import action_spaces, check_keys, joint_action
+from stackenv.envs.engine import F32_MAX, Engine, initial_x
+from stackenv.envs.modes import check_max_steps
+from stackenv.envs.seeding import INIT_WORD, copy_seeds, stream_rngs
 from stackenv.games.base import Game
 
 
@@ -44,12 +47,52 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _batch_space(space: spaces.Space, B: int, dtype) -> spaces.Space:
-    if isinstance(space, spaces.Dict):
-        return spaces.Dict({k: _batch_space(s, B, dtype) for k, s in space.spaces.items()})
-    low = np.broadcast_to(space.low.astype(dtype), (B, *space.shape))
-    high = np.broadcast_to(space.high.astype(dtype), (B, *space.shape))
-    return spaces.Box(low, high, dtype=dtype)
+def batch_spaces(single: dict[str, spaces.Space], B: int, dtype) -> dict[str, spaces.Space]:
+    """Per-agent spaces with a leading axis ``B``; agents sharing one space share its batched space."""
+    made: dict[int, spaces.Space] = {}
+
+    def batch(space: spaces.Space) -> spaces.Space:
+        if isinstance(space, spaces.Dict):
+            return spaces.Dict({k: batch(s) for k, s in space.spaces.items()})
+        low = np.broadcast_to(space.low.astype(dtype), (B, *space.shape))
+        return spaces.Box(low, np.broadcast_to(space.high.astype(dtype), (B, *space.shape)), dtype=dtype)
+
+    out = {}
+    for agent, space in single.items():
+        if id(space) not in made:
+            made[id(space)] = batch(space)
+        out[agent] = made[id(space)]
+    return out
+
+
+def check_num_envs(num_envs: Any) -> int:
+    if isinstance(num_envs, (bool, np.bool_)) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+        raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
+    return int(num_envs)
+
+
+def check_dtype(dtype: Any) -> np.dtype:
+    if np.dtype(dtype).kind != "f":
+        raise ValueError(f"dtype must be a floating dtype, got {dtype!r}")
+    return np.dtype(dtype)
+
+
+def check_agent(spaces_by_agent: Mapping[str, Any], agent: Any) -> Any:
+    """The space of ``agent``, or ``ValueError`` naming the agents."""
+    try:
+        return spaces_by_agent[agent]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown agent {agent!r}; agents are {list(spaces_by_agent)}") from None
+
+
+def step_infos(agents: list[str], oob: dict | None, reasons: np.ndarray | None, no_flags: np.ndarray) -> dict:
+    """Per-agent infos of a step: one shared dict when nothing was out of bounds and no copy terminated."""
+    if oob is None and reasons is None:
+        return dict.fromkeys(agents, {"out_of_bounds": no_flags})
+    infos = {a: {"out_of_bounds": no_flags if oob is None else oob[a]} for a in agents}
+    for info in infos.values() if reasons is not None else ():
+        info["termination_reason"] = reasons
+    return infos
 
 
 class BatchedStackelbergEnv:
@@ -58,14 +101,17 @@ class BatchedStackelbergEnv:
     Args:
         game: any :class:`~stackenv.games.base.Game`.
         num_envs: number of copies ``B``.
-        feedback, noise_std, noise, df, max_steps: as :class:`~stackenv.envs.StackelbergParallelEnv`.
-        dtype: dtype of observations and rewards (float64 default; the math is always float64).
+        feedback, noise_std, noise, df: as :class:`~stackenv.envs.StackelbergParallelEnv`.
+        max_steps: truncate every copy after this many steps (``None``, the default: never).
+        dtype: dtype of observations and rewards (float64 default; the math is always float64). Values beyond
+            its range count as divergence.
+        rescale_actions: actions are in ``[−1, 1]``, mapped linearly onto each agent's bounds.
+        flatten: ``second_order`` observations as one flat ``(B, K_i)`` array per agent (see :meth:`unflatten`).
 
-    Attributes:
-        x: current joint actions ``(B, d)`` float64. ``t``: steps taken. ``done``: ``(B,)`` frozen copies.
-        feedback_rows: the current noisy feedback ``(B, K)`` in ``dtype``, agent by agent as laid out by
-            ``engine.layout`` (``None`` in reward mode): every agent's observation is a view of it.
-        seeds: the ``B`` copy seeds of the current streams.
+    Attributes: ``x``: current joint actions ``(B, d)`` float64; ``t``: steps taken; ``done``: ``(B,)`` frozen
+    copies; ``seeds``: the ``B`` copy seeds of the current streams; ``feedback_rows``: the current noisy feedback
+    ``(B, K)`` in ``dtype`` as laid out by ``engine.layout`` (``None`` in reward mode), of which every agent's
+    observation is a view.
     """
 
     metadata = {"name": "stackelberg_batched_v0", "autoreset": False}
@@ -80,240 +126,119 @@ class BatchedStackelbergEnv:
         df: float = 3.0,
         max_steps: int | None = None,
         dtype: Any = np.float64,
+        rescale_actions: bool = False,
+        flatten: bool = False,
     ):
-        if isinstance(num_envs, (bool, np.bool_)) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
-            raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
-        self.dtype = np.dtype(dtype)
-        if self.dtype.kind != "f":
-            raise ValueError(f"dtype must be a floating dtype, got {dtype!r}")
-        self.engine = Engine(game, feedback, noise_std, noise, df)
-        self.game = game
-        self.feedback = feedback
-        self.num_envs = int(num_envs)
+        self.num_envs, self.dtype = check_num_envs(num_envs), check_dtype(dtype)
+        limit = min(F32_MAX, float(np.finfo(self.dtype).max))
+        self.engine = Engine(game, feedback, noise_std, noise, df, limit, bool(flatten))
+        self.game, self.feedback = game, feedback
         self.max_steps = check_max_steps(max_steps)
+        self.rescale_actions = bool(rescale_actions)
         self.possible_agents = list(game.agents)
         self.agents = list(game.agents)
         self._boxes = action_spaces(game)
-        self.single_action_spaces = dict(zip(self.possible_agents, self._boxes))
-        self.single_observation_spaces = dict(zip(self.possible_agents, feedback_spaces(self.engine)))
-        B = self.num_envs
-        self.action_spaces = {a: _batch_space(s, B, np.float64) for a, s in self.single_action_spaces.items()}
-        self.observation_spaces = {a: _batch_space(s, B, self.dtype) for a, s in self.single_observation_spaces.items()}
-        self._agent_set = frozenset(self.possible_agents)
-        sizes = self.engine.layout.sizes
-        self._uniform_k = feedback in ("gradient", "hierarchical") and len(set(sizes)) == 1
-        # fast-path action slots: (agent, slice into x, expected shape) and a conservative common box
-        self._slots = [(a, game.slices[i], (B, game.dims[i])) for i, a in enumerate(self.possible_agents)]
-        self._box_lo, self._box_hi = float(np.max(game.low)), float(np.min(game.high))
-        self._no_flags = _frozen(np.zeros(B, bool))
-        self._live = _frozen(np.ones(B, bool))
-        self._all_live = False
-        self._all_truncated = _frozen(np.ones(B, bool))
-        self.seeds: list[int] | None = None
-        self._init_rngs: list[np.random.Generator] | None = None
-        self._noise = None
-        self.x = np.zeros((B, game.d))
-        self.t = 0
-        self.done = np.ones(B, bool)
-        self._obs: dict[str, Any] | None = None
-        self.feedback_rows: np.ndarray | None = None
+        self.single_action_spaces = dict(zip(self.possible_agents, action_spaces(game, self.rescale_actions)))
+        self.single_observation_spaces = dict(zip(self.possible_agents, self.engine.layout.spaces(game)))
+        B = self.num_envs  # batched spaces: leading axis B
+        self.action_spaces = batch_spaces(self.single_action_spaces, B, np.float64)
+        self.observation_spaces = batch_spaces(self.single_observation_spaces, B, self.dtype)
+        self._no_flags, self._all_true = _frozen(np.zeros(B, bool)), _frozen(np.ones(B, bool))
+        self.seeds, self._init_rngs, self._noise, self._clone = None, None, None, False
+        self.x, self.t, self.done = np.zeros((B, game.d)), 0, np.ones(B, bool)
+        self._obs, self.feedback_rows = None, None
 
     def observation_space(self, agent: str) -> spaces.Space:
-        """Batched observation space of ``agent`` (leading axis B)."""
-        return self.observation_spaces[agent]
+        return check_agent(self.observation_spaces, agent)
 
     def action_space(self, agent: str) -> spaces.Space:
-        """Batched action space of ``agent`` ``(B, d_i)``."""
-        return self.action_spaces[agent]
+        return check_agent(self.action_spaces, agent)
 
-    # ------------------------------------------------------------------ helpers
-    def _seeds(self, seed: int | Sequence[int] | None) -> list[int]:
-        B = self.num_envs
-        if seed is None:
-            seed = fresh_seed()
-        if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
-            base = check_seed(seed)
-            return [base + b for b in range(B)]
-        seeds = list(seed)
-        if len(seeds) != B:
-            raise ValueError(f"need one seed per copy ({B}), got {len(seeds)}")
-        return [check_seed(s) for s in seeds]
+    def unflatten(self, agent: str, obs: np.ndarray) -> dict[str, np.ndarray]:
+        """A flat ``second_order`` observation of ``agent`` (``flatten=True``; any leading axes) as the dict of
+        its blocks ``grad``, ``H22``, ``H21`` (views)."""
+        check_agent(self.single_action_spaces, agent)
+        return self.engine.layout.unflatten(self.possible_agents.index(agent), obs)
 
-    def _observations(self, rows: np.ndarray | None, x: np.ndarray) -> dict[str, Any]:
-        """Per-agent views of the feedback rows ``(B, K)`` (in the env's dtype), or the joint action (reward)."""
-        if self.feedback == "reward":
-            xo = x.astype(self.dtype)
-            xo.flags.writeable = False  # one public joint action, shared (read-only) by every agent
-            return dict.fromkeys(self.possible_agents, xo)
-        B = rows.shape[0]
-        lay = self.engine.layout
-        if self._uniform_k:  # every agent k values: iterating an (n, B, k) view yields the n blocks in C
-            n = len(self.possible_agents)
-            if rows.flags.c_contiguous:
-                blocks = rows.reshape(B, n, -1).transpose(1, 0, 2)
-            else:  # column-major rows (the affine kernel's)
-                blocks = rows.T.reshape(n, -1, B).transpose(0, 2, 1)
-            return dict(zip(self.possible_agents, blocks))
-        obs: dict[str, Any] = {}
-        for a, blocks in zip(self.possible_agents, lay.blocks):
-            if self.feedback == "second_order":
-                obs[a] = {b.key: rows[:, b.start : b.stop].reshape(B, *b.shape) for b in blocks}
-            else:
-                obs[a] = rows[:, blocks[0].start : blocks[0].stop]
-        return obs
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A copy (pickle, deepcopy) continues its episode, but its next unseeded ``reset`` draws fresh streams."""
+        self.__dict__.update(state)
+        self._clone = True
 
     # ------------------------------------------------------------------ API
     def reset(self, seed: int | Sequence[int] | None = None, options: Mapping[str, Any] | None = None):
         """Reset every copy; returns ``(obs, infos)`` at the initial joint actions."""
-        if seed is not None or self._init_rngs is None:
-            self.seeds = self._seeds(seed)
-            self._init_rngs = stream_rngs(self.seeds, 0)  # init_rng(seed) for every copy
+        if seed is not None or self._init_rngs is None or self._clone:
+            self.seeds = copy_seeds(seed, self.num_envs)
+            self._init_rngs = stream_rngs(self.seeds, INIT_WORD)
             self._noise = self.engine.noise_stream(self.seeds)
-        x0 = None
-        if options is not None:
-            if not isinstance(options, Mapping):
-                raise ValueError(f"options must be a dict, got {options!r}")
-            x0 = options.get("x0")
-        x = self.engine.initial_x_from_rngs(self._init_rngs, x0)
-        if self.feedback == "reward":
-            rows = None
-        else:
-            rows = self.engine.outcome(x, None if self._noise is None else self._noise.next()).rows
-            rows = rows.astype(self.dtype, copy=False)  # a fresh array: no copy for float64
-        self.feedback_rows = rows
-        self.x = x
-        self.t = 0
-        self.done = np.zeros(self.num_envs, bool)
-        self._all_live = True
+            self._clone = False
+        if options is not None and not isinstance(options, Mapping):
+            raise ValueError(f"options must be a dict, got {options!r}")
+        self.x = initial_x(self.engine, self._init_rngs, None if options is None else options.get("x0"))
+        out = self.engine.outcome(self.x, None if self._noise is None else self._noise.next())
+        self.feedback_rows = None if out.rows is None else out.rows.astype(self.dtype, copy=False)
+        self.t, self.done, self._live = 0, np.zeros(self.num_envs, bool), None
         self._terminated = self._truncated = self._no_flags
-        self._obs = self._observations(rows, x)
-        B = self.num_envs
-        return self._obs, {a: {"out_of_bounds": np.zeros(B, bool)} for a in self.possible_agents}
+        self._obs = self.engine.layout.observations(self.possible_agents, self.feedback_rows, self.x)
+        return self._obs, {a: {"out_of_bounds": self._no_flags} for a in self.possible_agents}
 
-    def step(self, actions: Mapping[str, Any]):
+    def step(self, actions: Mapping[str, Any] | np.ndarray):
         """One joint step of every live copy; see the module docstring for shapes."""
         if self._obs is None:
             raise RuntimeError("step() called before reset()")
-        if isinstance(actions, np.ndarray):  # the joint action (B, d)
-            if actions.shape != (self.num_envs, self.game.d):
-                raise ValueError(
-                    f"a joint action must have shape ({self.num_envs}, {self.game.d}), got {actions.shape}"
-                )
-        elif not isinstance(actions, Mapping):
-            raise ValueError(
-                f"actions must be a dict {{agent: (B, d_i) array}} or a (B, d) array, got {type(actions).__name__}"
-            )
-        elif actions.keys() != self._agent_set:
-            missing = [a for a in self.possible_agents if a not in actions]
-            unknown = [a for a in actions if a not in self._agent_set]
-            raise ValueError(
-                f"actions must name every agent exactly once; missing {missing}, unknown {unknown}; "
-                f"agents are {self.possible_agents}"
-            )
-        B, g = self.num_envs, self.game
-        all_active = self._all_live
-        active = self._live if all_active else ~self.done
-        x, oob = self._joint_action(actions, active, all_active)
+        if not isinstance(actions, np.ndarray):
+            check_keys(actions, self.possible_agents, "{agent: (B, d_i) array} or a (B, d) array")
+        elif actions.shape != (self.num_envs, self.game.d):
+            raise ValueError(f"a joint action must have shape ({self.num_envs}, {self.game.d}), got {actions.shape}")
+        live = self._live  # None: every copy live
+        x, oob = joint_action(self.game, self._boxes, actions, self.num_envs, live, self.rescale_actions)
         noise = None if self._noise is None else self._noise.next()
         self.t += 1
-        if all_active:
+        if live is None:
             out = self.engine.outcome(x, noise)
-            idx = None
-            self.x = x
-            rew = out.rewards.astype(self.dtype, copy=False)  # fresh arrays: no copies for float64
+            self.x, idx = x, slice(None)
+            rew = out.rewards.astype(self.dtype, copy=False)
             rows = None if out.rows is None else out.rows.astype(self.dtype, copy=False)
-        else:
-            idx = np.flatnonzero(active)
-            if idx.size:
-                out = self.engine.outcome(x[idx], None if noise is None else noise[idx])
-            else:  # every copy is frozen: nothing to evaluate
-                K = self.engine.layout.K
-                none = np.zeros((0, g.n))
-                out = Outcome(
-                    none, None if self.feedback == "reward" else np.zeros((0, K)), none, np.zeros(0, bool), None
-                )
+        else:  # frozen copies keep their joint action and rows, get zero rewards
+            idx = np.flatnonzero(live)
+            out = self.engine.outcome(x[idx], None if noise is None else noise[idx])
             self.x = self.x.copy()
             self.x[idx] = x[idx]
-            rewards = np.zeros((B, g.n))
-            rewards[idx] = out.rewards
-            rew = rewards.astype(self.dtype)
-            rows = None
-            if out.rows is not None:  # frozen copies keep their last rows
-                rows = self.feedback_rows.copy()
+            rew = np.zeros((self.num_envs, self.game.n), self.dtype)
+            rew[idx] = out.rewards
+            rows = None if out.rows is None else self.feedback_rows.copy()
+            if rows is not None:
                 rows[idx] = out.rows
+        reasons = self._end_copies(idx, out)
+        self.feedback_rows = rows
+        self._obs = self.engine.layout.observations(self.possible_agents, rows, self.x)
+        agents = self.possible_agents
+        infos = step_infos(agents, oob, reasons, self._no_flags)
+        term, trunc = self._terminated, self._truncated
+        return self._obs, dict(zip(agents, rew.T)), dict.fromkeys(agents, term), dict.fromkeys(agents, trunc), infos
+
+    def _end_copies(self, idx: slice | np.ndarray, out) -> np.ndarray | None:
+        """Terminate diverged copies, truncate at ``max_steps``; returns the per-copy reasons (or ``None``)."""
         terminated, truncated, reasons = self._terminated, self._truncated, None
-        if out.reasons is not None:  # some copy diverged or its feedback is undefined
+        if out.reasons is not None:
             bad = np.flatnonzero(out.bad)
-            rows_bad = bad if idx is None else idx[bad]
+            copies = bad if isinstance(idx, slice) else idx[bad]
             terminated = terminated.copy()
-            terminated[rows_bad] = True
-            reasons = np.full(B, "", dtype=object)
-            reasons[rows_bad] = [out.reasons[b] for b in bad]
+            terminated[copies] = True
+            reasons = np.full(self.num_envs, "", dtype=object)
+            reasons[copies] = [out.reasons[b] for b in bad]
         if self.max_steps is not None and self.t >= self.max_steps:
-            if all_active:
-                truncated = self._all_truncated
+            if isinstance(idx, slice):
+                truncated = self._all_true
             else:
                 truncated = truncated.copy()
                 truncated[idx] = True
         if terminated is not self._terminated or truncated is not self._truncated:
             self._terminated, self._truncated = _frozen(terminated), _frozen(truncated)
             self.done = terminated | truncated
-            self._all_live = not self.done.any()
-        self.feedback_rows = rows
-        self._obs = new_obs = self._observations(rows, self.x)
-        agents = self.possible_agents
-        if oob is None and reasons is None:  # nothing out of bounds or terminated: one shared info
-            infos = dict.fromkeys(agents, {"out_of_bounds": self._no_flags})
-        else:
-            infos = {}
-            for a in agents:
-                info = {"out_of_bounds": self._no_flags if oob is None else oob[a] & active}
-                if reasons is not None:
-                    info["termination_reason"] = reasons
-                infos[a] = info
-        return (
-            new_obs,
-            dict(zip(agents, rew.T)),  # rew[:, i] for agent i
-            dict.fromkeys(agents, self._terminated),
-            dict.fromkeys(agents, self._truncated),
-            infos,
-        )
-
-    def _joint_action(
-        self, actions: Mapping[str, Any] | np.ndarray, active: np.ndarray, all_active: bool
-    ) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
-        """The validated, projected joint action ``(B, d)`` and per-agent out-of-bounds flags (``None``: none).
-
-        Fast path: every copy live, float arrays of the exact shape, all inside the domain (checked against
-        the box common to every coordinate, then exactly). Anything else goes through
-        :func:`~stackenv.envs.actions.check_batch_action` agent by agent.
-        """
-        B, g = self.num_envs, self.game
-        if isinstance(actions, np.ndarray):
-            if all_active and actions.dtype.char in "fd":
-                x = actions.astype(float)  # a copy: the env owns its state
-                if x.min() >= self._box_lo and x.max() <= self._box_hi:
-                    return x, None
-                if ((x >= g.low) & (x <= g.high)).all():
-                    return x, None
-            actions = {a: actions[:, sl] for a, sl, _ in self._slots}
-        x = np.empty((B, g.d))
-        if all_active:
-            for a, sl, shape in self._slots:
-                arr = actions[a]
-                if type(arr) is not np.ndarray or arr.dtype.char not in "fd" or arr.shape != shape:
-                    break
-                x[:, sl] = arr
-            else:
-                if x.min() >= self._box_lo and x.max() <= self._box_hi:
-                    return x, None
-                if ((x >= g.low) & (x <= g.high)).all():
-                    return x, None
-        oob = {}
-        for i, a in enumerate(self.possible_agents):
-            xi, oob[a] = check_batch_action(g, self._boxes, i, actions[a], B, active)
-            x[:, g.slices[i]] = xi
-        return x, oob
+            self._live = ~self.done if self.done.any() else None
+        return reasons
 
     def close(self) -> None:
         pass

@@ -1,14 +1,9 @@
-"""Single-copy episode logic shared by the parallel and the AEC env (both are thin shells around it:
-:class:`Episode` holds the episode, :class:`EpisodeEnv` the PettingZoo plumbing they have in common).
+"""What the parallel and the AEC env have in common: :class:`EpisodeEnv`, one copy of a game.
 
-Observation spaces (float32; the feedback parts are unbounded, ``Box(−inf, inf)``, because gradients can
-be arbitrarily large — every emitted value is nonetheless finite, see :mod:`stackenv.envs.engine`):
-    ``gradient`` / ``hierarchical``  ``Box(−inf, inf, (d_i,))``
-    ``reward``                       ``Box(low, high, (d,))`` — the last joint action (public)
-    ``second_order``                 ``Dict(grad=Box((d,)), H22=Box((m, m)), H21=Box((m, d_i)))``
-                                     (``H22``/``H21`` only for agents with levels below them), plus
-                                     ``grads=Box((n, d))``, ``J=Box((d, d))`` for every agent of a game with
-                                     ``d ≤ 16`` (``engine.GAME_BLOCKS_MAX_D``)
+Both PettingZoo envs are the batched env (:class:`~stackenv.envs.batched.BatchedStackelbergEnv`) with one copy
+and the batch axis squeezed: action checks, noise, feedback, divergence and truncation are its code. This
+shell adds what PettingZoo expects of one copy — float32 observations, Python-float rewards, bool flags,
+``agents`` emptied when the episode ends, ``state()`` and rendering.
 """
 
 from __future__ import annotations
@@ -19,206 +14,38 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from stackenv.envs.actions import ActionChecker, action_spaces
-from stackenv.envs.engine import Engine, check_max_steps, in_f32_range
-from stackenv.envs.noise import check_seed, init_rng
-from stackenv.envs.render import RENDER_MODES, Renderer, check_render_mode
+from stackenv.envs.actions import action_spaces, check_action
+from stackenv.envs.batched import BatchedStackelbergEnv, check_agent
+from stackenv.envs.engine import Engine
+from stackenv.envs.layout import F32
+from stackenv.envs.modes import DEFAULT_MAX_STEPS, RENDER_MODES, check_render_mode
+from stackenv.envs.render import Renderer
 from stackenv.games.base import Game
 
-F32 = np.float32
-_INF = float("inf")
+
+def squeeze(obs: Any) -> Any:
+    """Copy 0 of a batched observation (array or dict of arrays), as float32."""
+    if isinstance(obs, dict):
+        return {k: v[0].astype(F32) for k, v in obs.items()}
+    return obs[0].astype(F32)
 
 
-def fresh_seed() -> int:
-    """A seed from OS entropy, for a first ``reset()`` without a seed."""
-    return int(np.random.SeedSequence().entropy % (1 << 63))
+def padded_space(boxes: list[spaces.Space]) -> tuple[int, spaces.Box]:
+    """One flat space for observations from ``boxes``: their union, each zero-padded at the end to the longest."""
+    if not all(isinstance(b, spaces.Box) for b in boxes):
+        raise ValueError("pad_observations needs flat observations: pass flatten=True with second_order feedback")
+    size = max(b.shape[0] for b in boxes)
 
+    def padded(v: np.ndarray) -> np.ndarray:
+        return np.pad(v, (0, size - v.shape[0]))  # a padded entry is always 0
 
-def feedback_spaces(engine: Engine) -> list[spaces.Space]:
-    """Per-agent observation spaces of the simultaneous-play env (see module docstring)."""
-    g, lay = engine.game, engine.layout
-    if lay.feedback == "reward":
-        return [spaces.Box(g.low.astype(F32), g.high.astype(F32), shape=(g.d,), dtype=F32) for _ in g.players]
-    out: list[spaces.Space] = []
-    for blocks in lay.blocks:
-        boxes = {b.key: spaces.Box(-_INF, _INF, shape=b.shape, dtype=F32) for b in blocks}
-        out.append(boxes["grad"] if len(blocks) == 1 and lay.feedback != "second_order" else spaces.Dict(boxes))
-    return out
-
-
-class ObsBuilder:
-    """Cuts per-agent float32 observations out of a feedback row (list of floats or float64 array)."""
-
-    def __init__(self, engine: Engine):
-        self.feedback = engine.feedback
-        self.names = list(engine.agents)
-        self.single = [
-            (blocks[0].start, blocks[0].stop) if self.feedback in ("gradient", "hierarchical") else None
-            for blocks in engine.layout.blocks
-        ]
-        self.blocks = engine.layout.blocks
-
-    def from_list(self, row: list[float] | None, xs: list[float]) -> dict[str, Any]:
-        if self.feedback == "reward":
-            return {a: np.array(xs, dtype=F32) for a in self.names}
-        if self.feedback != "second_order":
-            row32 = np.array(row, dtype=F32)  # one conversion; agents get disjoint views
-            return {a: row32[s:e] for a, (s, e) in zip(self.names, self.single)}
-        return self.from_array(np.array(row), np.array(xs))
-
-    def from_array(self, row: np.ndarray | None, x: np.ndarray) -> dict[str, Any]:
-        if self.feedback == "reward":
-            return {a: x.astype(F32) for a in self.names}
-        row32 = row.astype(F32)
-        if self.feedback != "second_order":
-            return {a: row32[s:e] for a, (s, e) in zip(self.names, self.single)}
-        return {
-            a: {b.key: row32[b.start : b.stop].reshape(b.shape) for b in blocks}
-            for a, blocks in zip(self.names, self.blocks)
-        }
-
-
-class Episode:
-    """One copy of a game under one feedback/noise configuration: seeding, reset, joint steps, render.
-
-    Args: as :class:`stackenv.envs.StackelbergParallelEnv`.
-    """
-
-    def __init__(
-        self,
-        game: Game,
-        feedback: str = "gradient",
-        noise_std: Any = 0.0,
-        noise: str = "gaussian",
-        df: float = 3.0,
-        max_steps: int | None = None,
-        render_mode: str | None = None,
-    ):
-        self.engine = Engine(game, feedback, noise_std, noise, df)
-        self.game = game
-        self.feedback = feedback
-        self.max_steps = check_max_steps(max_steps)
-        self.render_mode = check_render_mode(render_mode)
-        self.agents = list(game.agents)
-        self.n = len(self.agents)
-        self.boxes = action_spaces(game)
-        self.obs_spaces = feedback_spaces(self.engine)
-        self.checker = ActionChecker(game, self.boxes)
-        self.builder = ObsBuilder(self.engine)
-        self.affine = self.engine.affine.fn if self.engine.affine is not None else None
-        self.renderer = Renderer(game) if self.render_mode is not None else None
-        self.state_space = spaces.Box(game.low.astype(F32), game.high.astype(F32), shape=(game.d,), dtype=F32)
-        self.seed: int | None = None
-        self._init_rng: np.random.Generator | None = None
-        self._noise = None
-        self.xs: list[float] = []
-        self.costs: list[float] | None = None
-        self.t = 0
-
-    # ------------------------------------------------------------------ reset
-    def reset(self, seed: int | None = None, options: Mapping[str, Any] | None = None):
-        """Seed (if given), draw or take ``x0`` and return ``(obs, infos)`` at it."""
-        if seed is not None or self._init_rng is None:
-            self.seed = fresh_seed() if seed is None else check_seed(seed)
-            self._init_rng = init_rng(self.seed)
-            self._noise = self.engine.noise_stream([self.seed])
-        x0 = None
-        if options is not None:
-            if not isinstance(options, Mapping):
-                raise ValueError(f"options must be a dict, got {options!r}")
-            x0 = options.get("x0")
-        x = self.engine.initial_x_from_rngs([self._init_rng], x0)
-        self.t = 0
-        self.xs = x[0].tolist()
-        if self.feedback == "reward":
-            costs, _, _ = self.engine.kernel.evaluate(x)
-            obs = self.builder.from_array(None, x[0])
-        else:
-            out = self.engine.outcome(x, None if self._noise is None else self._noise.next())
-            costs = out.costs
-            obs = self.builder.from_array(out.rows[0], x[0])
-        self.costs = costs[0].tolist()
-        if self.renderer is not None:
-            self.renderer.reset()
-            self.renderer.record(x[0])
-        return obs, {a: {"out_of_bounds": False} for a in self.agents}
-
-    # ------------------------------------------------------------------ one joint step
-    def joint_step(self, xs: list[float], oobs: list[bool]):
-        """Advance with the validated joint action ``xs``; returns PettingZoo's five dicts."""
-        self.t += 1
-        names = self.agents
-        w = None
-        out = None
-        if self.affine is not None:
-            costs, rows = self.affine(xs)
-            if self._noise is not None:
-                w = self._noise.next_list()
-            if self.feedback == "reward":
-                rew = [-c for c in costs] if w is None else [-c + wi for c, wi in zip(costs, w)]
-                fb = None
-                ok = in_f32_range(rew) and in_f32_range(costs)
-            else:
-                fb = rows if w is None else [r + wi for r, wi in zip(rows, w)]
-                rew = [-c for c in costs]
-                ok = in_f32_range(fb) and in_f32_range(costs)
-            if ok:
-                obs = self.builder.from_list(fb, xs)
-                self.costs = costs
-            else:  # rare: let the engine sanitise (same arithmetic, so same numbers)
-                out = self.engine.outcome(np.array([xs]), None if w is None else np.array([w]))
-        else:
-            noise = None if self._noise is None else self._noise.next()
-            out = self.engine.outcome(np.array([xs]), noise)
-        reason = None
-        if out is not None:
-            x = np.array(xs)
-            obs = self.builder.from_array(None if out.rows is None else out.rows[0], x)
-            rew = out.rewards[0].tolist()
-            self.costs = out.costs[0].tolist()
-            if out.bad[0]:
-                reason = out.reasons[0]
-        self.xs = xs
-        if self.renderer is not None:
-            self.renderer.record(np.array(xs))
-        terminated = reason is not None
-        truncated = self.max_steps is not None and self.t >= self.max_steps
-        infos = {a: {"out_of_bounds": o} for a, o in zip(names, oobs)}
-        if terminated:
-            for info in infos.values():
-                info["termination_reason"] = reason
-        return (
-            obs,
-            dict(zip(names, rew)),
-            dict.fromkeys(names, terminated),
-            dict.fromkeys(names, truncated),
-            infos,
-        )
-
-    # ------------------------------------------------------------------ render / state
-    def x(self) -> np.ndarray:
-        return np.array(self.xs, dtype=float)
-
-    def render(self) -> str | np.ndarray | None:
-        if self.render_mode is None:
-            import gymnasium
-
-            gymnasium.logger.warn("render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'")
-            return None
-        if not self.xs:
-            raise RuntimeError("render() called before reset()")
-        if self.render_mode == "ansi":
-            return self.renderer.ansi(self.t, self.x(), np.array(self.costs))
-        return self.renderer.rgb(self.x())
-
-    def close(self) -> None:
-        if self.renderer is not None:
-            self.renderer.close()
+    low = np.min([padded(b.low) for b in boxes], axis=0)
+    return size, spaces.Box(low, np.max([padded(b.high) for b in boxes], axis=0), dtype=F32)
 
 
 class EpisodeEnv:
-    """What the parallel and the AEC env have in common: an :class:`Episode`, the agents, the spaces, the
-    state and rendering. Subclasses add their order of play (``reset``, ``step``) and ``metadata["name"]``.
+    """One copy of a game: the batched env with ``B = 1``, its agents, spaces, state and rendering.
+    Subclasses add their order of play (``reset``, ``step``) and ``metadata["name"]``.
 
     Args: as :class:`stackenv.envs.StackelbergParallelEnv`.
     """
@@ -232,52 +59,128 @@ class EpisodeEnv:
         noise_std: Any = 0.0,
         noise: str = "gaussian",
         df: float = 3.0,
-        max_steps: int | None = None,
+        max_steps: int | None = DEFAULT_MAX_STEPS,
         render_mode: str | None = None,
+        rescale_actions: bool = False,
+        flatten: bool = False,
+        pad_observations: bool = False,
     ):
-        self._ep = Episode(game, feedback, noise_std, noise, df, max_steps, render_mode)
-        self.game = game
-        self.feedback = feedback
-        self.max_steps = self._ep.max_steps
-        self.render_mode = render_mode
+        # the shell checks (and rescales) each action; the batched env gets the checked joint action
+        self._batch = BatchedStackelbergEnv(game, 1, feedback, noise_std, noise, df, max_steps, flatten=flatten)
+        self.render_mode = check_render_mode(render_mode)
+        self.game, self.feedback, self.max_steps = game, feedback, self._batch.max_steps
+        self.rescale_actions = bool(rescale_actions)
         self.possible_agents = list(game.agents)
         self.agents: list[str] = []
-        self._action_spaces = dict(zip(self.possible_agents, self._ep.boxes))
-        self._obs_spaces = dict(zip(self.possible_agents, self._ep.obs_spaces))
-        self.state_space = self._ep.state_space
+        self._action_spaces = dict(zip(self.possible_agents, action_spaces(game, self.rescale_actions)))
+        self._fb_spaces = self._batch.single_observation_spaces
+        self._obs_spaces = self._observation_spaces()
+        self._pad = 0
+        if pad_observations:
+            self._pad_spaces()
+        self.state_space = spaces.Box(game.low.astype(F32), game.high.astype(F32), shape=(game.d,), dtype=F32)
+        self._renderer = Renderer(game) if self.render_mode is not None else None
 
     # ------------------------------------------------------------------ spaces and state
+    def _observation_spaces(self) -> dict[str, spaces.Space]:
+        """Per-agent observation spaces (the AEC env adds the actions committed above)."""
+        return self._fb_spaces
+
+    def _pad_spaces(self) -> None:
+        self._pad, shared = padded_space(list(self._obs_spaces.values()))
+        self._obs_spaces = dict.fromkeys(self.possible_agents, shared)
+
+    def _padded(self, obs: Any) -> Any:
+        return obs if not self._pad else np.pad(obs, (0, self._pad - obs.shape[0]))
+
     def observation_space(self, agent: str) -> spaces.Space:
-        return self._obs_spaces[agent]
+        return check_agent(self._obs_spaces, agent)
 
     def action_space(self, agent: str) -> spaces.Box:
-        return self._action_spaces[agent]
+        return check_agent(self._action_spaces, agent)
 
     @property
     def engine(self) -> Engine:
-        """The shared :class:`~stackenv.envs.engine.Engine` (layout, kernels, noise settings)."""
-        return self._ep.engine
+        """The shared :class:`~stackenv.envs.engine.Engine` (layout, game methods, noise settings)."""
+        return self._batch.engine
 
     @property
     def x(self) -> np.ndarray:
         """The last completed joint action ``(d,)`` float64 (after reset: ``x0``)."""
-        return self._ep.x()
+        return self._batch.x[0].copy()
 
     @property
-    def seed(self) -> int | None:
-        """The seed of the current noise streams (drawn from OS entropy if ``reset`` got none)."""
-        return self._ep.seed
+    def current_seed(self) -> int | None:
+        """The seed of the current noise streams (drawn from OS entropy if ``reset`` got none); ``None``
+        before the first reset. (Not ``seed``: that name is the seeding *method* clients such as Tianshou
+        look for, falling back to ``reset(seed=...)`` when it is absent.)"""
+        return None if self._batch.seeds is None else self._batch.seeds[0]
 
     @property
     def num_steps(self) -> int:
         """Completed joint steps (rounds, in the AEC env)."""
-        return self._ep.t
+        return self._batch.t
+
+    def unflatten(self, agent: str, obs: np.ndarray) -> dict[str, np.ndarray]:
+        """A flat ``second_order`` observation (``flatten=True``) of ``agent`` as the dict of its blocks."""
+        return self._batch.unflatten(agent, obs)
 
     def state(self) -> np.ndarray:
-        return self._ep.x().astype(F32)
+        return self._batch.x[0].astype(F32)
+
+    # ------------------------------------------------------------------ the copy's episode
+    def _reset(self, seed: int | None, options: Mapping[str, Any] | None):
+        if seed is not None and (isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer))):
+            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        obs, _ = self._batch.reset(seed, options)
+        self.agents = self.possible_agents[:]
+        if self._renderer is not None:
+            self._renderer.reset()
+            self._renderer.record(self._batch.x[0])
+        return {a: squeeze(o) for a, o in obs.items()}, {a: {"out_of_bounds": False} for a in self.agents}
+
+    def _present(self, obs: dict[str, Any]) -> dict[str, Any]:
+        """Feedback observations as the parallel env hands them out (padded if asked)."""
+        return obs if not self._pad else {a: self._padded(o) for a, o in obs.items()}
+
+    def _check(self, i: int, action: Any) -> tuple[np.ndarray, bool]:
+        """Agent ``i``'s action validated and projected (:func:`~stackenv.envs.actions.check_action`)."""
+        p = self.game.players[i]
+        x, oob = check_action(p, self._batch._boxes[i], action, (), None, self.rescale_actions)
+        return x, bool(oob)
+
+    def _joint_step(self, x: np.ndarray, oobs: list[bool]):
+        """Step the copy with the checked joint action ``x`` ``(d,)``; PettingZoo's five dicts."""
+        obs, rew, term, trunc, infos = self._batch.step(x[None])
+        names = self.possible_agents
+        terminated, truncated = bool(term[names[0]][0]), bool(trunc[names[0]][0])
+        out_infos = {a: {"out_of_bounds": o} for a, o in zip(names, oobs)}
+        if terminated:
+            for a in names:
+                out_infos[a]["termination_reason"] = str(infos[a]["termination_reason"][0])
+        if self._renderer is not None:
+            self._renderer.record(self._batch.x[0])
+        return (
+            {a: squeeze(o) for a, o in obs.items()},
+            {a: float(r[0]) for a, r in rew.items()},
+            dict.fromkeys(names, terminated),
+            dict.fromkeys(names, truncated),
+            out_infos,
+        )
 
     def render(self) -> str | np.ndarray | None:
-        return self._ep.render()
+        if self.render_mode is None:
+            import gymnasium
+
+            gymnasium.logger.warn("render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'")
+            return None
+        if self._batch.seeds is None:
+            raise RuntimeError("render() called before reset()")
+        x = self._batch.x[0]
+        if self.render_mode == "ansi":
+            return self._renderer.ansi(self._batch.t, x, self.game.costs(x))
+        return self._renderer.rgb(x)
 
     def close(self) -> None:
-        self._ep.close()
+        if self._renderer is not None:
+            self._renderer.close()

@@ -8,7 +8,7 @@ Constructors ``env``, ``raw_env``, ``parallel_env``: agents, order of play and k
 :mod:`stackenv.games.hierarchy`.
 
 Version history:
-    v0: initial version.
+    v0: initial version; superseded by ``hierarchy_v1`` (distinct level names), kept importable.
 """
 
 from stackenv.envs.factory import versioned

@@ -7,9 +7,16 @@ coordinates, and flagged in ``infos[agent]["out_of_bounds"]``); then each agent 
 
 Episodes: ``reset(seed, options={"x0": x0})`` starts at ``x0`` (shape ``(d,)``) or, by default, at a joint
 action drawn uniformly from the domain with the seed; the first observations are the feedback at
-``x0``. Episodes are truncated after ``max_steps`` steps (never, if ``None``) and terminated only when
-the feedback diverges or becomes undefined (reason in ``infos[agent]["termination_reason"]``).
-After the episode ends ``agents`` is empty and ``step`` raises until ``reset``.
+``x0``. Episodes are truncated after ``max_steps`` steps (default
+:data:`~stackenv.envs.modes.DEFAULT_MAX_STEPS` = 1000, so ``while env.agents:`` ends; ``None``: never) and
+terminated only when the feedback diverges or becomes undefined (reason in
+``infos[agent]["termination_reason"]``). After the episode ends ``agents`` is empty and ``step`` raises
+until ``reset``. ``reset()`` without a seed continues the noise streams; a copy of the env (``deepcopy``,
+``pickle``) continues a running episode bit for bit, but its next unseeded ``reset()`` draws fresh streams.
+
+Normalising observations: derivative feedback is unbounded (``Box(−inf, inf)``), so normalisers that need
+bounds refuse it; use a running normaliser — SB3's ``VecNormalize``, TorchRL's ``ObservationNorm`` (with
+``init_stats``) — or ``reward`` feedback, whose observation is the bounded joint action.
 """
 
 from __future__ import annotations
@@ -17,8 +24,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 from pettingzoo import ParallelEnv
 
+from stackenv.envs.actions import check_keys
 from stackenv.envs.common import EpisodeEnv
 
 
@@ -40,47 +49,33 @@ class StackelbergParallelEnv(EpisodeEnv, ParallelEnv):
             ``N(0, 10)`` is a *variance*: use ``noise_std=sqrt(10)``. 0 gives the exact oracle.
         noise: ``"gaussian"`` or ``"student_t"`` (heavy-tailed, scaled to the same std; needs ``df > 2``).
         df: Student-t degrees of freedom.
-        max_steps: truncate after this many joint steps (``None``: never).
+        max_steps: truncate after this many joint steps (default 1000; ``None``: never).
         render_mode: ``None``, ``"ansi"`` or ``"rgb_array"``.
+        rescale_actions: action spaces are ``Box(−1, 1)``, mapped linearly onto each agent's bounds (what MARL
+            trainers assume); out-of-range actions are clipped (wrapped) and flagged as usual.
+        flatten: ``second_order`` observations as one flat ``Box`` per agent instead of a ``Dict``: ``grad``
+            ``(d,)``, then (agents with levels below them) ``H22`` ``(m·m,)`` and ``H21`` ``(m·d_i,)``, then (games
+            with ``d ≤ 16``) ``grads`` ``(n·d,)`` and ``J`` ``(d·d,)``, each row-major; :meth:`unflatten` gives the
+            dict back. (No effect on the other modes, already flat.)
+        pad_observations: one observation space for every agent — the union of their (flat) boxes, each
+            observation zero-padded at the end to the longest — as vectorising clients need (SuperSuit's
+            ``pettingzoo_env_to_vec_env_v1``, Tianshou).
 
     Rewards are ``−f_i`` (plus noise only in ``reward`` mode), as Python floats.
     """
 
     metadata = {**EpisodeEnv.metadata, "name": "stackelberg_v0"}
 
-    # ------------------------------------------------------------------ API
     def reset(self, seed: int | None = None, options: Mapping[str, Any] | None = None):
-        obs, infos = self._ep.reset(seed, options)
-        self.agents = self.possible_agents[:]
-        return obs, infos
+        obs, infos = self._reset(seed, options)
+        return self._present(obs), infos
 
     def step(self, actions: Mapping[str, Any]):
         if not self.agents:
             raise RuntimeError("step() called outside an episode: call reset() first (the last one may have ended)")
-        check = self._ep.checker.check
-        xs: list[float] = []
-        oobs: list[bool] = []
-        for i, name in enumerate(self.possible_agents):
-            try:
-                action = actions[name]
-            except (KeyError, TypeError, IndexError):
-                self._bad_keys(actions)
-            vals, oob = check(i, action)
-            xs += vals
-            oobs.append(oob)
-        if len(actions) != len(self.possible_agents):
-            self._bad_keys(actions)
-        out = self._ep.joint_step(xs, oobs)
+        check_keys(actions, self.possible_agents)
+        checked = [self._check(i, actions[a]) for i, a in enumerate(self.possible_agents)]
+        out = self._joint_step(np.concatenate([x for x, _ in checked]), [o for _, o in checked])
         if out[2][self.possible_agents[0]] or out[3][self.possible_agents[0]]:
             self.agents = []
-        return out
-
-    def _bad_keys(self, actions: object) -> None:
-        if not isinstance(actions, Mapping):
-            raise ValueError(f"actions must be a dict {{agent: action}}, got {type(actions).__name__}")
-        missing = [a for a in self.possible_agents if a not in actions]
-        unknown = [a for a in actions if a not in self.possible_agents]
-        raise ValueError(
-            f"actions must name every agent exactly once; missing {missing}, unknown {unknown}; "
-            f"agents are {self.possible_agents}"
-        )
+        return (self._present(out[0]), *out[1:])

@@ -1,7 +1,7 @@
 """General-sum quadratic games as PettingZoo envs.
 
-Costs are quadratic in the joint action, so every derivative is affine and the env evaluates them
-through its compiled exact expansion.
+Costs are quadratic in the joint action, so every derivative is affine; the env evaluates them with the
+game's own closed forms (:mod:`stackenv.games.quadratic`).
 
 Constructors ``env``, ``raw_env``, ``parallel_env``: agents, order of play and keywords in their docstrings
 (shared by every versioned module: :data:`stackenv.envs.factory.VERSIONED_DOC`); game parameters in

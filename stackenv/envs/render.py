@@ -21,15 +21,8 @@ import numpy as np
 
 from stackenv.games.base import Game
 
-RENDER_MODES = ("ansi", "rgb_array")
 #: Up to this many coordinates the per-coordinate picture labels each tick with its player's name.
 MAX_NAMED_TICKS = 12
-
-
-def check_render_mode(render_mode: str | None) -> str | None:
-    if render_mode is not None and render_mode not in RENDER_MODES:
-        raise ValueError(f"unknown render_mode {render_mode!r}; valid: None, {', '.join(RENDER_MODES)}")
-    return render_mode
 
 
 class Renderer:

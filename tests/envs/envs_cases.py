@@ -1,28 +1,37 @@
-"""Shared cases for the env tests: every versioned env module, every feedback mode."""
+"""Shared cases for the env tests, derived from the registries: every registered game (through the generic
+constructors) in every feedback mode, and every versioned env module."""
 
 from __future__ import annotations
 
+import functools
 import importlib
+from types import SimpleNamespace
 
 import numpy as np
-import pytest
 
+from stackenv import envs as envs_pkg
 from stackenv.envs import ENV_MODULES, FEEDBACK_MODES
 from stackenv.games import list_games
 
+#: Every registered game: a game registered tomorrow is in every generic env suite the moment it exists.
+GAMES = list_games()
 MODULES = list(ENV_MODULES)
 
 
+def game_envs(name: str) -> SimpleNamespace:
+    """``parallel_env``, ``env``, ``raw_env`` and ``batched_env`` of the registered game ``name``."""
+    ctors = ("parallel_env", "env", "raw_env", "batched_env")
+    return SimpleNamespace(**{c: functools.partial(getattr(envs_pkg, c), name) for c in ctors})
+
+
 def env_module(name: str):
-    """The versioned module ``stackenv.envs.<name>``; skips if its game is not registered (yet)."""
-    if ENV_MODULES[name] not in list_games():
-        pytest.skip(f"game {ENV_MODULES[name]!r} is not registered")
+    """The versioned module ``stackenv.envs.<name>`` (its game must be registered: see test_envs_registry)."""
     return importlib.import_module(f"stackenv.envs.{name}")
 
 
 def all_cases():
-    """(module, feedback) pairs."""
-    return [(m, fb) for m in MODULES for fb in FEEDBACK_MODES]
+    """(registered game, feedback) pairs."""
+    return [(g, fb) for g in GAMES for fb in FEEDBACK_MODES]
 
 
 def random_actions(env, rng: np.random.Generator, oob: float = 0.0) -> dict:

@@ -7,7 +7,7 @@ import pytest
 
 from stackenv.envs import BatchedStackelbergEnv, batched_env, parallel_env
 
-from .envs_cases import all_cases, env_module
+from .envs_cases import all_cases, env_module, game_envs
 from .envs_games import Planar
 
 F32 = np.float32
@@ -42,9 +42,9 @@ def _actions(env_pz, rng, B):
 
 
 @pytest.mark.parametrize("noise_std", [0.0, 1.5])
-@pytest.mark.parametrize(("module", "feedback"), all_cases())
-def test_batched_b1_equals_pettingzoo(module, feedback, noise_std):
-    mod = env_module(module)
+@pytest.mark.parametrize(("game_name", "feedback"), all_cases())
+def test_batched_b1_equals_pettingzoo(game_name, feedback, noise_std):
+    mod = game_envs(game_name)
     pz = mod.parallel_env(feedback=feedback, noise_std=noise_std)
     bat = BatchedStackelbergEnv(pz.game, num_envs=1, feedback=feedback, noise_std=noise_std)
     obs_p, _ = pz.reset(seed=42)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from stackenv.envs import FEEDBACK_MODES, BatchedStackelbergEnv
 
-from .envs_cases import MODULES, env_module
+from .envs_cases import GAMES, game_envs
 
 SPECIALS = [np.nan, np.inf, -np.inf, 1e308, -1e308, 3.5e38, 1e-320, 0.0, -0.0]
 scalars = st.one_of(
@@ -61,15 +61,15 @@ def _check_obs(space, obs):
     assert space.contains(obs), (obs, space)
 
 
-CASES = [(m, fb) for m in MODULES for fb in FEEDBACK_MODES]
+CASES = [(g, fb) for g in GAMES for fb in FEEDBACK_MODES]
 FUZZ = settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 
 
-@pytest.mark.parametrize(("module", "feedback"), CASES)
+@pytest.mark.parametrize(("game_name", "feedback"), CASES)
 @FUZZ
 @given(data=st.data())
-def test_parallel_env_survives_hostile_actions(module, feedback, data):
-    mod = env_module(module)
+def test_parallel_env_survives_hostile_actions(game_name, feedback, data):
+    mod = game_envs(game_name)
     env = mod.parallel_env(feedback=feedback, noise_std=1.0, max_steps=50)
     env.reset(seed=0)
     for _ in range(3):
@@ -85,11 +85,11 @@ def test_parallel_env_survives_hostile_actions(module, feedback, data):
         assert np.all(np.isfinite(env.x))
 
 
-@pytest.mark.parametrize("module", MODULES)
+@pytest.mark.parametrize("game_name", GAMES)
 @FUZZ
 @given(data=st.data())
-def test_aec_env_survives_hostile_actions(module, data):
-    mod = env_module(module)
+def test_aec_env_survives_hostile_actions(game_name, data):
+    mod = game_envs(game_name)
     env = mod.env(feedback="hierarchical", noise_std=1.0, max_steps=50)
     env.reset(seed=0)
     for agent in env.agent_iter(6):
@@ -102,11 +102,11 @@ def test_aec_env_survives_hostile_actions(module, data):
             _check_obs(env.observation_space(a), env.observe(a))
 
 
-@pytest.mark.parametrize("module", MODULES)
+@pytest.mark.parametrize("game_name", GAMES)
 @FUZZ
 @given(data=st.data())
-def test_batched_env_survives_hostile_actions(module, data):
-    game = env_module(module).parallel_env().game
+def test_batched_env_survives_hostile_actions(game_name, data):
+    game = game_envs(game_name).parallel_env().game
     env = BatchedStackelbergEnv(game, num_envs=3, feedback="gradient", noise_std=1.0)
     env.reset(seed=0)
     for _ in range(3):
