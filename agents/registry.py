@@ -2,7 +2,11 @@
 
 Every entry declares the roles it can play and the feedback it needs, and is constructible with defaults
 (the paper's step sizes where the paper gives them), so experiments and tournaments can enumerate "every
-registered learner that fits the role". The SB3 adapter is not registered: it needs a trained model.
+registered learner that fits the role". The SB3 adapter is not registered: it needs a trained model; a saved
+one is named ``"sb3:ALGO:PATH"`` (:func:`agents.sb3.load_sb3`).
+
+Plugins: installed packages declare learners under the entry-point group ``stackenv.learners`` (a Learner class,
+registered under the entry's name, or a module whose import registers them); they are loaded on first lookup.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.base import FEEDBACK_MODES, ROLES, Learner, check_feedback
+from stackenv.games.registry import load_plugins
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,14 @@ def register_learner(cls: type[Learner], name: str | None = None, summary: str |
 
 
 def learner_spec(name: str) -> LearnerSpec:
-    """The entry registered under ``name``; ``ValueError`` listing the valid names otherwise."""
+    """The entry registered under ``name`` (or a saved SB3 model, ``"sb3:ALGO:PATH"``); ``ValueError`` listing the
+    valid names otherwise."""
+    if name.startswith("sb3:"):
+        from agents.sb3 import sb3_spec
+
+        return sb3_spec(name)
+    if name not in _REGISTRY:
+        _load_entry_points()
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -75,11 +87,18 @@ def make_learner(name: str, **kwargs: Any) -> Learner:
         raise ValueError(f"bad arguments for learner {name!r}: {exc}") from None
 
 
+def _load_entry_points() -> None:
+    for name, obj in load_plugins("stackenv.learners"):
+        if isinstance(obj, type) and issubclass(obj, Learner) and name not in _REGISTRY:
+            register_learner(obj, name=name)
+
+
 def list_learners(role: str | None = None, feedback: str | None = None) -> list[str]:
     """Registered names, sorted; optionally only those that can play ``role`` and work with ``feedback``.
 
     ``feedback`` without ``role`` keeps learners that can use the mode in at least one of their roles.
     """
+    _load_entry_points()
     if role is not None:
         _check_role(role)
     if feedback is not None:

@@ -19,12 +19,22 @@ exactly one usable feedback mode — the one it was trained under — and ``bind
 and observation shapes against the seat (``ValueError`` on a mismatch).
 
 It does not learn inside ``play`` (``update`` only stores the observation): SB3's learning is ``learn()``.
-Not in the registry, since it needs a trained model.
+
+Saved models in any seat. :func:`save_sb3` saves a model with a ``stackenv.json`` entry inside its zip: the game,
+agent, feedback mode, action rescaling, observation scale and shapes ``SingleAgentEnv`` trained it with.
+``make_learner("sb3:ALGO:PATH")`` (e.g. ``"sb3:ppo:models/leader.zip"``, also a tournament's ``--leaders`` /
+``--followers``) loads it as a deterministic :class:`SB3Learner` for that seat; seating it in another game or
+agent, or with other observation/action shapes, is a ``ValueError`` naming the difference.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import os
+import zipfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import gymnasium
@@ -88,12 +98,28 @@ class SB3Learner(Learner):
         if not (np.isfinite(self.obs_scale) and self.obs_scale != 0):
             raise ValueError(f"obs_scale must be finite and non-zero, got {obs_scale}")
         self.above, self.deterministic = bool(above), bool(deterministic)
+        self.trained_on: dict[str, Any] | None = None  # what save_sb3 recorded (set by load_sb3)
+
+    def fits(self, game: Any, agent: str | int) -> bool:  # type: ignore[override]
+        """The role check, and for a loaded model: the game and agent it was trained for."""
+        if not super().fits(game, agent):
+            return False
+        if self.trained_on is None:
+            return True
+        name = agent if isinstance(agent, str) else game.agents[agent]
+        return (game.name, name) == (self.trained_on["game"], self.trained_on["agent"])
 
     def feedback_modes(self, has_below: bool) -> tuple[str, ...]:  # type: ignore[override]
         """Only the mode the model was trained under."""
         return (self.trained_feedback,)
 
     def _bind(self) -> None:
+        meta = self.trained_on
+        if meta is not None and (self.game.name, self.agent) != (meta["game"], meta["agent"]):
+            raise ValueError(
+                f"SB3 model {meta.get('path', '')} was trained as {meta['agent']!r} of {meta['game']!r}; "
+                f"it cannot play {self.agent!r} of {self.game.name!r}"
+            )
         shape = tuple(getattr(self.model.action_space, "shape", ()) or ())
         if shape != (self.dim,):
             raise ValueError(
@@ -208,3 +234,103 @@ def train_sb3(
         obs_scale=obs_scale,
         above=isinstance(env, AECEnv) and level > 0,
     )
+
+
+# ---------------------------------------------------------------------- saved models
+META = "stackenv.json"
+
+
+def save_sb3(model: Any, path: str | os.PathLike, env: Any, obs_scale: float = 1.0) -> Path:
+    """Save ``model`` (trained on ``env``, a :class:`~stackenv.wrappers.SingleAgentEnv`) to ``path`` (a ``.zip``)
+    with what is needed to seat it again (``stackenv.json`` inside the zip). Returns the path."""
+    from stackenv.wrappers import SingleAgentEnv
+
+    if not isinstance(env, SingleAgentEnv):
+        raise ValueError(f"env must be the SingleAgentEnv the model was trained on, got {type(env).__name__}")
+    game, agent = env.game, env.agent
+    feedback = _base_env(env.env).feedback
+    path = Path(path).with_suffix(".zip")
+    model.save(path)
+    meta = {
+        "algo": type(model).__name__,
+        "game": game.name,
+        "params": game.params,
+        "agent": agent,
+        "roles": sorted(roles_of(game, agent)),
+        "feedback": feedback,
+        "rescale_actions": bool(env.rescale_actions),
+        "obs_scale": float(obs_scale),
+        "above": bool(env._aec and game.level_of[game.agents.index(agent)] > 0),
+        "observation_shape": list(getattr(model.observation_space, "shape", None) or []),
+        "action_shape": list(model.action_space.shape),
+    }
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr(META, json.dumps(meta, indent=2, default=str))
+    return path
+
+
+def roles_of(game: Any, agent: str) -> frozenset[str]:
+    from agents.base import player_roles
+
+    return player_roles(game, game.agents.index(agent))
+
+
+def parse_sb3_spec(spec: str) -> tuple[str, Path]:
+    """``"sb3:ALGO:PATH"`` → ``(ALGO, PATH)``; ``ValueError`` on another form or a missing file."""
+    parts = spec.split(":", 2)
+    if len(parts) != 3 or parts[0] != "sb3" or not parts[1] or not parts[2]:
+        raise ValueError(f"expected sb3:ALGO:PATH (e.g. sb3:ppo:models/leader.zip), got {spec!r}")
+    path = Path(parts[2])
+    if not path.is_file():
+        raise ValueError(f"{spec!r}: no saved model at {path}")
+    return parts[1], path
+
+
+def sb3_metadata(path: str | os.PathLike) -> dict[str, Any]:
+    """The ``stackenv.json`` that :func:`save_sb3` stored inside a model's zip."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            meta = json.loads(archive.read(META))
+    except (KeyError, zipfile.BadZipFile) as exc:
+        raise ValueError(
+            f"{path} is not a model saved by agents.sb3.save_sb3 ({exc}): save it with save_sb3(model, path, env) so "
+            "the game, agent and observation conventions it was trained with travel with it"
+        ) from None
+    return {**meta, "path": str(path)}
+
+
+@functools.lru_cache(maxsize=32)
+def _load_model(algo: str, path: str, stamp: tuple[int, int]) -> Any:
+    return _algo_class(algo).load(path, device="cpu")
+
+
+def load_sb3(spec: str) -> SB3Learner:
+    """The saved model of ``"sb3:ALGO:PATH"`` as a deterministic :class:`SB3Learner` for the seat it was trained in."""
+    algo, path = parse_sb3_spec(spec)
+    meta = sb3_metadata(path)
+    if _algo_class(algo).__name__ != meta["algo"]:
+        raise ValueError(f"{spec!r}: the model at {path} is a {meta['algo']} model, not {algo.upper()}")
+    st = path.stat()
+    model = _load_model(algo, str(path.resolve()), (st.st_mtime_ns, st.st_size))
+    for what, space in (("observation", model.observation_space), ("action", model.action_space)):
+        if list(getattr(space, "shape", None) or []) != meta[f"{what}_shape"]:
+            raise ValueError(f"{spec!r}: the model's {what} space {space} differs from stackenv.json's")
+    learner = SB3Learner(
+        model, meta["feedback"], meta["rescale_actions"], meta["obs_scale"], meta["above"], deterministic=True
+    )
+    learner.trained_on = meta
+    return learner
+
+
+def sb3_spec(spec: str) -> Any:
+    """The registry entry (:class:`~agents.registry.LearnerSpec`) of ``"sb3:ALGO:PATH"``: plays the role it was
+    trained in."""
+    from agents.registry import LearnerSpec
+
+    _, path = parse_sb3_spec(spec)
+    meta = sb3_metadata(path)
+
+    def factory() -> SB3Learner:
+        return load_sb3(spec)
+
+    return LearnerSpec(spec, factory, frozenset(meta["roles"]), "action", f"saved {meta['algo']} model ({path})")

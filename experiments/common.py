@@ -74,17 +74,20 @@ def parse_args(cls: type, argv: list[str] | None = None, description: str | None
     for f in dataclasses.fields(cls):
         tp, is_list = _base_type(hints[f.name])
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
-        flag = "--" + f.name.replace("_", "-")
+        flag = f.metadata.get("flag", "--" + f.name.replace("_", "-"))  # e.g. "--import" (a keyword)
         help_text = _help_text(f.metadata.get("help", ""), default)
         if tp is bool:
             parser.add_argument(flag, type=_parse_bool, nargs="?", const=True, default=default, help=help_text)
         elif is_list:
             choices = f.metadata.get("choices")
-            parser.add_argument(flag, type=tp, nargs="+", default=default, help=help_text, choices=choices)
+            action = "extend" if f.metadata.get("repeatable") else "store"  # --x a --x b: [a, b]
+            parser.add_argument(
+                flag, type=tp, nargs="+", default=default, help=help_text, choices=choices, action=action, dest=f.name
+            )
         else:
             conv = Path if tp is Path else tp
             choices = f.metadata.get("choices")
-            parser.add_argument(flag, type=conv, default=default, help=help_text, choices=choices)
+            parser.add_argument(flag, type=conv, default=default, help=help_text, choices=choices, dest=f.name)
     ns = parser.parse_args(argv)
     args = cls(**vars(ns))
     check = getattr(args, "validate", None)

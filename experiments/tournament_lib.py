@@ -1,194 +1,29 @@
-"""Tournament machinery: the match store (incremental, resumable CSV), execution backends, ratings, report.
+"""Tournament analysis: normalised costs, Bradley–Terry ratings, leaderboards with one ranking rule, heatmaps.
 
-Kept apart from the script (``experiments/tournament.py``) so the pieces can be tested on their own.
+The result folder (lock, settings record, validated ``matches.csv``) is :mod:`experiments.tournament_store`;
+where matches run is :mod:`experiments.tournament_backends`. Both are re-exported here.
 
-Determinism: a match is the tuple ``(game, leader, follower, seed)``; its result depends on nothing
-else (per-copy noise streams and initial actions come from the seed; batching several seeds of one
-cell in one numpy array does not change any copy's arithmetic). Rows are appended to
-``matches.csv`` and fsync'ed as each task finishes; at the end the table is rewritten sorted, so an
-interrupted-then-resumed run ends with byte-for-byte the table an uninterrupted run gives.
+Ranking. A leaderboard is ordered by one statistic, named in its ``ranked_by``: the mean normalised cost
+(lower is better; the default) or the Bradley–Terry rating (higher is better). Each entry carries a 95%
+confidence interval for both, and ``ties`` lists the rules whose interval on the ranking statistic overlaps its
+own: their order is not resolved by the data.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
-from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-#: Columns of ``matches.csv``, in order.
-COLUMNS = [
-    "game",
-    "leader",
-    "follower",
-    "seed",
-    "steps",
-    "final_action",
-    "leader_cost",
-    "follower_cost",
-    "dist_stackelberg",
-    "dist_nash",
-    "steps_to_neighbourhood",
-    "diverged",
-    "reason",
-]
-KEY = ("game", "leader", "follower", "seed")
+from experiments.tournament_backends import run_tasks
+from experiments.tournament_store import COLUMNS, KEY, MatchStore, format_value
 
+__all__ = ["COLUMNS", "KEY", "MatchStore", "format_value", "run_tasks"]
 
-def format_value(v: Any) -> str:
-    """Exact, platform-independent text for a CSV cell (``repr`` of floats round-trips)."""
-    if isinstance(v, bool | np.bool_):
-        return "1" if v else "0"
-    if isinstance(v, float | np.floating):
-        v = float(v)
-        return repr(v) if math.isfinite(v) else ("nan" if math.isnan(v) else ("inf" if v > 0 else "-inf"))
-    if isinstance(v, list | tuple | np.ndarray):
-        return "[" + " ".join(format_value(u) for u in np.asarray(v, float).ravel()) + "]"
-    return str(v)
-
-
-class MatchStore:
-    """``DIR/matches.csv``: appended row by row, durable after each write, resumable."""
-
-    def __init__(self, out: str | os.PathLike, resume: bool = False):
-        self.dir = Path(out)
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.path = self.dir / "matches.csv"
-        self.rows: dict[tuple, dict[str, str]] = {}
-        if self.path.exists() and resume:
-            self._load()
-        elif self.path.exists():
-            raise FileExistsError(
-                f"{self.path} already exists: pass --resume to continue that run, or choose another --out"
-            )
-        self._rewrite()
-
-    @staticmethod
-    def key_of(row: dict[str, Any]) -> tuple:
-        return (str(row["game"]), str(row["leader"]), str(row["follower"]), int(row["seed"]))
-
-    def _load(self) -> None:
-        text = self.path.read_text()
-        # a kill mid-write can leave a partial last line: keep only newline-terminated, complete rows
-        complete = text[: text.rfind("\n") + 1] if "\n" in text else ""
-        reader = csv.DictReader(io.StringIO(complete))
-        if reader.fieldnames is not None and list(reader.fieldnames) != COLUMNS:
-            raise ValueError(f"{self.path}: unexpected columns {reader.fieldnames}; expected {COLUMNS}")
-        for row in reader:
-            if None in row or any(row.get(c) is None for c in COLUMNS):
-                continue
-            self.rows[self.key_of(row)] = {c: row[c] for c in COLUMNS}
-
-    def _rewrite(self) -> None:
-        tmp = self.path.with_suffix(".csv.tmp")
-        with open(tmp, "w", newline="") as fh:
-            w = csv.DictWriter(fh, COLUMNS, lineterminator="\n")
-            w.writeheader()
-            for key in sorted(self.rows):
-                w.writerow(self.rows[key])
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
-
-    def done(self, key: tuple) -> bool:
-        return key in self.rows
-
-    def append(self, rows: Iterable[dict[str, Any]]) -> None:
-        """Append finished matches and fsync, so a ``kill -9`` right after loses nothing."""
-        formatted = [{c: format_value(r[c]) for c in COLUMNS} for r in rows]
-        with open(self.path, "a", newline="") as fh:
-            w = csv.DictWriter(fh, COLUMNS, lineterminator="\n")
-            for row in formatted:
-                w.writerow(row)
-            fh.flush()
-            os.fsync(fh.fileno())
-        for row in formatted:
-            self.rows[self.key_of(row)] = row
-
-    def finalize(self) -> None:
-        """Rewrite the table sorted by (game, leader, follower, seed)."""
-        self._rewrite()
-
-    def table(self) -> list[dict[str, str]]:
-        return [self.rows[k] for k in sorted(self.rows)]
-
-
-# ---------------------------------------------------------------------- backends
-def run_tasks(
-    fn: Callable[..., Any],
-    tasks: list[tuple],
-    backend: str = "loky",
-    n_jobs: int = -1,
-    address: str | None = None,
-) -> Iterator[Any]:
-    """Run ``fn(*task)`` for every task, yielding results as they finish (any order).
-
-    Backends: ``sequential``; ``loky`` (joblib processes on this machine); ``dask`` (a distributed
-    cluster at ``address``, or a new local cluster when ``address`` is None); ``ray`` (``ray.init``
-    at ``address``, or a local Ray runtime).
-    """
-    if not tasks:
-        return
-    if backend == "sequential":
-        for t in tasks:
-            yield fn(*t)
-    elif backend == "loky":
-        from joblib import Parallel, delayed
-
-        yield from Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")(
-            delayed(fn)(*t) for t in tasks
-        )
-    elif backend == "dask":
-        yield from _run_dask(fn, tasks, n_jobs, address)
-    elif backend == "ray":
-        yield from _run_ray(fn, tasks, address)
-    else:
-        raise ValueError(f"unknown backend {backend!r}; valid: sequential, loky, dask, ray")
-
-
-def _run_dask(fn, tasks, n_jobs, address):
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed
-    except ImportError as exc:  # pragma: no cover - dask is a declared dependency of the dev extra
-        raise ValueError("--backend dask needs dask[distributed]: pip install 'stackenv[dask]'") from exc
-    cluster = None
-    if address is None:
-        workers = os.cpu_count() if n_jobs in (-1, None) else n_jobs
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-        address = cluster.scheduler_address
-    client = Client(address)
-    try:
-        futures = [client.submit(fn, *t, pure=False) for t in tasks]
-        for fut in as_completed(futures):
-            yield fut.result()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
-def _run_ray(fn, tasks, address):
-    try:
-        import ray
-    except ImportError as exc:
-        raise ValueError("--backend ray needs Ray: pip install 'stackenv[ray]'") from exc
-    started = not ray.is_initialized()
-    if started:
-        ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
-    try:
-        remote = ray.remote(fn)
-        pending = [remote.remote(*t) for t in tasks]
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            yield ray.get(done[0])
-    finally:
-        if started:
-            ray.shutdown()
+#: Statistics a leaderboard can be ranked by (``--rank-by``).
+RANK_BY = {"cost": "mean normalised cost (lower is better)", "bt": "Bradley–Terry rating (higher is better)"}
 
 
 # ---------------------------------------------------------------------- analysis
@@ -269,11 +104,42 @@ def pairwise_wins(rows: list[dict[str, str]], role: str, names: list[str]) -> np
     return wins
 
 
-def leaderboard(rows: list[dict[str, str]], role: str) -> list[dict[str, Any]]:
-    """Per-rule mean normalised cost (95% CI), Bradley–Terry rating, divergence rate; best first."""
+def bradley_terry_se(wins: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """Standard errors of the Bradley–Terry log-strengths ``theta`` (centred), from the inverse Fisher information
+    of the same likelihood and prior as :func:`bradley_terry`: ``I_ii = Σ_j n_ij p_ij p_ji``,
+    ``I_ij = −n_ij p_ij p_ji`` with ``n_ij`` comparisons and ``p_ij`` the fitted win probability; its pseudo-inverse
+    is the covariance under the centring constraint ``Σ θ = 0``."""
+    m = wins.shape[0]
+    w = wins + 0.5 * (1 - np.eye(m))
+    n = w + w.T
+    p = 1.0 / (1.0 + np.exp(theta[None, :] - theta[:, None]))
+    info = -n * p * p.T
+    np.fill_diagonal(info, 0.0)
+    np.fill_diagonal(info, -info.sum(axis=1))
+    return np.sqrt(np.clip(np.diag(np.linalg.pinv(info)), 0.0, None))
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Whether two intervals ``(centre, half-width)`` overlap; an unknown (NaN) half-width overlaps everything."""
+    if not (math.isfinite(a[1]) and math.isfinite(b[1])):
+        return True
+    return abs(a[0] - b[0]) <= a[1] + b[1]
+
+
+def leaderboard(rows: list[dict[str, str]], role: str, rank_by: str = "cost") -> list[dict[str, Any]]:
+    """Per-rule mean normalised cost and Bradley–Terry rating (each with a 95% CI) and divergence rate, ordered by
+    ``rank_by`` (see :data:`RANK_BY`); ``rank`` is the position, ``ties`` the rules whose CI on that statistic
+    overlaps this rule's."""
+    if rank_by not in RANK_BY:
+        raise ValueError(f"unknown ranking statistic {rank_by!r}; valid: {', '.join(RANK_BY)}")
     names = sorted({r[role] for r in rows})
     norm = normalised_costs(rows, role)
-    bt = bradley_terry(pairwise_wins(rows, role, names)) if len(names) > 1 else np.zeros(len(names))
+    bt, se = np.zeros(len(names)), np.full(len(names), np.nan)
+    if len(names) > 1:
+        wins = pairwise_wins(rows, role, names)
+        bt = bradley_terry(wins)
+        se = bradley_terry_se(wins, bt)
+    elo = 400 / math.log(10)
     board = []
     for k, name in enumerate(names):
         sel = np.array([r[role] == name for r in rows])
@@ -286,12 +152,53 @@ def leaderboard(rows: list[dict[str, str]], role: str) -> list[dict[str, Any]]:
                 "mean_normalised_cost": mean,
                 "ci95": half,
                 "bt_rating": float(bt[k]),
-                "elo": float(1500 + bt[k] * 400 / math.log(10)),
+                "bt_ci95": float(1.96 * se[k]),
+                "elo": float(1500 + bt[k] * elo),
+                "elo_ci95": float(1.96 * se[k] * elo),
                 "diverged_rate": float(div),
             }
         )
-    board.sort(key=lambda e: (e["mean_normalised_cost"], -e["bt_rating"]))
+    if rank_by == "cost":
+        board.sort(key=lambda e: (e["mean_normalised_cost"], -e["bt_rating"]))
+        interval = {e["rule"]: (e["mean_normalised_cost"], e["ci95"]) for e in board}
+    else:
+        board.sort(key=lambda e: (-e["bt_rating"], e["mean_normalised_cost"]))
+        interval = {e["rule"]: (e["bt_rating"], e["bt_ci95"]) for e in board}
+    for k, e in enumerate(board):
+        e["rank"] = k + 1
+        e["ties"] = [o["rule"] for o in board if o is not e and _overlap(interval[e["rule"]], interval[o["rule"]])]
     return board
+
+
+def leaderboard_rows(board: list[dict[str, Any]]) -> list[list[Any]]:
+    """Table rows of a leaderboard: rank (``=`` marks a rule tied with another — overlapping 95% CIs on the
+    ranking statistic), rule, matches, cost ± CI, Elo ± CI, divergence rate."""
+    rank = {e["rule"]: e["rank"] for e in board}
+    return [
+        [
+            f"{e['rank']}" + (f" (= {', '.join(str(rank[t]) for t in e['ties'])})" if e["ties"] else ""),
+            e["rule"],
+            e["matches"],
+            e["mean_normalised_cost"],
+            e["ci95"],
+            e["elo"],
+            e["elo_ci95"],
+            e["diverged_rate"],
+        ]
+        for e in board
+    ]
+
+
+LEADERBOARD_HEADERS = [
+    "rank",
+    "rule",
+    "matches",
+    "mean normalised cost",
+    "95% CI ±",
+    "Elo (BT)",
+    "95% CI ±",
+    "diverged",
+]
 
 
 def heatmap(

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from experiments import tournament
-from experiments.tournament_lib import COLUMNS, MatchStore, bradley_terry
+from experiments.tournament_lib import bradley_terry
+from experiments.tournament_store import COLUMNS, MatchStore
 
 SMALL = [
     "--games",
@@ -235,7 +236,8 @@ def test_without_rule_lists_every_registered_rule_that_fits_takes_part():
     from experiments.common import parse_args
 
     args = parse_args(tournament.Args, ["--games", "duopoly", "--seeds", "2"])
-    keys, blocks, notes = tournament.plan(args)
+    p = tournament.plan(args)
+    keys, blocks, notes = list(p.keys()), list(p.blocks()), p.notes
     leaders, followers = list_learners(role="leader"), list_learners(role="follower")
     assert {k[1] for k in keys} == set(leaders) and {k[2] for k in keys} == set(followers)
     for L in leaders:
