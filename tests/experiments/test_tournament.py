@@ -256,3 +256,42 @@ def test_followers_learn_on_the_faster_timescale():
     assert learners["leader"].lr(k) == pytest.approx(1 / k)  # γ_1 = 1/k
     assert learners["follower"].lr(k) == pytest.approx(k ** (-2 / 3))  # γ_2 = 1/k^{2/3}: γ_1 = o(γ_2)
     assert tournament._learners(game, "gradient", "best_response")["follower"].name == "best_response"
+
+
+def test_bradley_terry_standard_errors_match_the_two_player_closed_form():
+    """Two rules, 100 comparisons (+ the prior's half win each way): the fitted win probability is p = 70.5/101 and
+    Var(θ_1 − θ_2) = 1/(n p (1 − p)); centred, θ_1 = −θ_2, so each standard error is half of that one's."""
+    from experiments.tournament_lib import bradley_terry_se
+
+    wins = np.array([[0.0, 70.0], [30.0, 0.0]])
+    theta = bradley_terry(wins)
+    p = 70.5 / 101
+    np.testing.assert_allclose(theta[0] - theta[1], np.log(p / (1 - p)), rtol=1e-8)
+    np.testing.assert_allclose(bradley_terry_se(wins, theta), 0.5 / np.sqrt(101 * p * (1 - p)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("rank_by", ["cost", "bt"])
+def test_leaderboard_ranks_by_one_named_statistic_and_marks_overlapping_intervals(rank_by):
+    """Rule a is best in every match; b and c trade places seed by seed (their intervals overlap: a tie)."""
+    from experiments.tournament_lib import leaderboard, leaderboard_rows
+
+    rows = []
+    for seed in range(20):
+        costs = {"a": 0.0, "b": 10.0 + seed % 2, "c": 10.0 + (seed + 1) % 2 + 0.01}
+        for rule, cost in costs.items():
+            rows.append(
+                {"game": "g", "leader": rule, "follower": "f", "seed": str(seed), "leader_cost": str(cost)}
+                | {"follower_cost": "0.0", "diverged": "0"}
+            )
+    board = leaderboard(rows, "leader", rank_by)
+    assert [e["rule"] for e in board] == ["a", "b", "c"] and [e["rank"] for e in board] == [1, 2, 3]
+    assert [e["ties"] for e in board] == [[], ["c"], ["b"]]
+    assert [r[0] for r in leaderboard_rows(board)] == ["1", "2 (= 3)", "3 (= 2)"]
+    with pytest.raises(ValueError, match="unknown ranking statistic"):
+        leaderboard(rows, "leader", "elo")
+
+
+def test_report_states_the_ranking_statistic(local_run):
+    out, summary = local_run
+    assert summary["ranked_by"] == "cost"
+    assert "**Ranked by mean normalised cost (lower is better).**" in (out / "report.md").read_text()
