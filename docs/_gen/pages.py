@@ -332,7 +332,8 @@ def experiment_page(name: str) -> str:
     for f in dataclasses.fields(module.Args):
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         text = f.metadata.get("help", "").replace("|", "\\|")
-        lines.append(f"| `--{f.name.replace('_', '-')}` | {_code(default)} | {text} |")
+        flag = f.metadata.get("flag", "--" + f.name.replace("_", "-"))
+        lines.append(f"| `{flag}` | {_code(default)} | {text} |")
     extra = markdown(module.Args.__doc__)
     return "\n".join([*lines, "", extra])
 
