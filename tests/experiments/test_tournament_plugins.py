@@ -37,7 +37,7 @@ def tournament(path: Path, *argv: str) -> subprocess.CompletedProcess:
 
 
 def rows(out: Path) -> list[dict[str, str]]:
-    return list(csv.DictReader(open(out / "matches.csv")))
+    return list(csv.DictReader((out / "matches.csv").read_text().splitlines()))
 
 
 def test_a_plugin_module_reaches_every_loky_worker(tmp_path):

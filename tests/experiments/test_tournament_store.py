@@ -95,7 +95,7 @@ def test_bad_rows_are_quarantined_and_recomputed(reference, tmp_path, capsys):
     tournament.main([*BASE, "--steps", "200", "--out", str(out), "--resume"])
     assert "3 bad rows moved to" in capsys.readouterr().err
     assert (out / "matches.csv").read_text() == good
-    quarantined = list(csv.DictReader(open(out / QUARANTINE)))
+    quarantined = list(csv.DictReader((out / QUARANTINE).read_text().splitlines()))
     assert sorted(q["problem"] for q in quarantined) == [
         "2 different rows for one match",
         "2 different rows for one match",
@@ -122,7 +122,7 @@ def test_a_second_process_on_the_same_folder_is_refused_and_no_row_is_lost(tmp_p
     assert second.returncode == 2 and f"in use by pid {proc.pid} on " in second.stderr
     assert second.stderr.strip().count("\n") == 0
     assert cli(*BASE, *torus).returncode == 0
-    rows = list(csv.DictReader(open(out / "matches.csv")))
+    rows = list(csv.DictReader((out / "matches.csv").read_text().splitlines()))
     assert sum(r["game"] == "duopoly" for r in rows) == 3 and sum(r["game"] == "torus" for r in rows) == 1
 
 
