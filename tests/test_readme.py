@@ -44,6 +44,21 @@ def _sb3_seat(ns, printed):
     np.testing.assert_allclose(make("duopoly").omega(x)[1], 0.0, atol=1e-9)
 
 
+def _lq_costs(ns, printed):
+    np.testing.assert_array_equal(ns["fn"].expected_costs.round(4), [2.7394, 2.7681])
+    np.testing.assert_array_equal(ns["fs"].expected_costs.round(4), [2.7392, 2.7693])
+
+
+def _lq_learned(ns, printed):
+    # the four learned runs, printed after the costs' line, each at the policy Stackelberg point (0.221, 0.312)
+    values = [float(v) for line in printed[1:5] for v in re.findall(r"-?\d+\.\d+", line)]
+    np.testing.assert_array_equal(np.reshape(values, (4, 2)), [[0.221, 0.312]] * 4)
+
+
+def _lq_feedback_gains(ns, printed):
+    np.testing.assert_array_equal(ns["policy"].feedback("feedback_stackelberg").round(3), [0.313, 0.261])
+
+
 #: The line of each promise → its check (``ns``: the block's variables, ``printed``: its output lines).
 PROMISES = {
     "print(game.omega_S(x))": _quick_tour,
@@ -51,6 +66,9 @@ PROMISES = {
     "print(np.abs(traj.x_final - game.stackelberg_closed_form()).max())": _n_followers_small,
     'print(summary["leaderboards"]["leader"][0]["rule"])': _tournament_leader,
     "print(traj.x_final[0])": _sb3_seat,
+    "print(fn.expected_costs.round(4), fs.expected_costs.round(4))": _lq_costs,
+    "print(play(env, learners, steps=2000, seed=0).x_final.round(3))": _lq_learned,
+    'print(policy.feedback("feedback_stackelberg").round(3))': _lq_feedback_gains,
 }
 #: Promises the code does not keep yet, with the issue that fixes it.
 NOT_YET = {"print(np.abs(traj.x_final - game.stackelberg_closed_form()).max())": "issue 14 item 1: N-follower defaults"}
