@@ -96,6 +96,7 @@ def episode_costs(env, policies: dict, seeds: range) -> np.ndarray:
 
 def main(argv: list[str] | None = None) -> dict:
     import torch
+    from gymnasium.wrappers import TransformReward
     from stable_baselines3 import PPO
 
     from stackenv.wrappers import SingleAgentEnv
@@ -137,8 +138,6 @@ def main(argv: list[str] | None = None) -> dict:
     for b in range(args.seeds):
         train = SingleAgentEnv(lq_v0.env(**PLATOON, horizon=args.horizon, bound=3.0), "leader",
                                {"follower": answer}, rescale_actions=True)  # fmt: skip
-        from gymnasium.wrappers import TransformReward
-
         model = PPO("MlpPolicy", TransformReward(train, lambda r: r / scale), n_steps=256, batch_size=64,
                     gamma=1.0, seed=b, device="cpu", verbose=0)  # fmt: skip
 

@@ -34,6 +34,14 @@ def _matrix(value: Any, name: str, shape: tuple[int, int], symmetric: bool = Fal
     return (arr + arr.T) / 2 if symmetric else arr
 
 
+def covariance(value: Any, name: str, n: int) -> np.ndarray:
+    """A symmetric positive semidefinite ``n × n`` matrix (``None``: zeros), ``ValueError`` naming it otherwise."""
+    C = np.zeros((n, n)) if value is None else _matrix(value, name, (n, n), True)
+    if np.linalg.eigvalsh(C)[0] < -1e-12 * max(1.0, np.abs(C).max()):
+        raise ValueError(f"parameter {name!r} (a covariance) must be positive semidefinite, got {C.tolist()}")
+    return C
+
+
 def _per_player(value: Any, name: str, N: int | None = None) -> list:
     if not isinstance(value, Sequence) or isinstance(value, str) or len(value) < 2:
         raise ValueError(f"parameter {name!r} must be a list with one entry per player (≥ 2), got {value!r}")
@@ -86,9 +94,7 @@ class LQModel:
             if QT is None
             else np.stack([_matrix(q, f"QT[{i}]", (n, n), True) for i, q in enumerate(_per_player(QT, "QT", N))])
         )
-        W = np.zeros((n, n)) if W is None else _matrix(W, "W", (n, n), True)
-        if np.linalg.eigvalsh(W)[0] < -1e-12 * max(1.0, np.abs(W).max()):
-            raise ValueError(f"parameter 'W' (noise covariance) must be positive semidefinite, got {W.tolist()}")
+        W = covariance(W, "W", n)
         x0 = as_float_array(x0, "x0")
         if x0.shape != (n,):
             raise ValueError(f"parameter 'x0' must have shape ({n},), got {x0.shape}")

@@ -51,7 +51,7 @@ from scipy.linalg import block_diag
 
 from stackenv.games import lq_solve
 from stackenv.games.base import Game, Player, as_float_array
-from stackenv.games.lq_model import LQModel
+from stackenv.games.lq_model import LQModel, covariance
 from stackenv.games.registry import register
 
 DEFAULTS = {
@@ -85,7 +85,7 @@ class LQPolicyGame(Game):
         n, g = model.n, model.discount
         if g == 1 and np.any(model.W != 0):
             raise ValueError("lq_policy: with discount 1 the noise W must be 0 (the expected cost is infinite)")
-        self.X0 = np.zeros((n, n)) if X0 is None else LQModel.build(A, B, Q, R, 1, x0, X0).W
+        self.X0 = covariance(X0, "X0", n)
         self.Sigma = np.outer(model.x0, model.x0) + self.X0 + (g / (1 - g) * model.W if g < 1 else 0.0)
         dims = [m * n for m in model.m]
         d = sum(dims)

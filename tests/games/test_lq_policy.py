@@ -138,3 +138,8 @@ def test_readme_numbers():
     x = play(env, learners, steps=2000, seed=0).x_final
     np.testing.assert_allclose(x.round(3), np.broadcast_to([0.221, 0.312], x.shape))
     np.testing.assert_allclose(policy.feedback("feedback_stackelberg").round(3), [0.313, 0.261])
+
+
+def test_bad_initial_covariance():
+    with pytest.raises(ValueError, match="'X0' \\(a covariance\\) must be positive semidefinite"):
+        make("lq_policy", X0=[[-1.0]])
