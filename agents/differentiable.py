@@ -93,6 +93,14 @@ def read_blocks(learner: Learner, obs: Any) -> GameBlocks:
     return GameBlocks(grads, J, simultaneous_gradient(grads, game.slices))
 
 
+def game_blocks(game: Any, x: np.ndarray) -> GameBlocks:
+    """The noise-free blocks at joint actions ``x`` ``(B, d)``, from the game's own derivatives (what
+    ``second_order`` feedback carries without noise): for fields, phase portraits and tests."""
+    x = np.atleast_2d(np.asarray(x, float))
+    grads = np.stack([np.asarray(game.grad(j, x), float) for j in range(game.n)], axis=1)
+    return GameBlocks(grads, np.asarray(game.jacobian(x), float), np.asarray(game.omega(x), float))
+
+
 def off_diagonal(J: np.ndarray, slices: list[slice]) -> np.ndarray:
     """``H_o``: ``J`` with its diagonal blocks ``J_ii`` set to zero; ``(B, d, d)``."""
     H_o = J.copy()

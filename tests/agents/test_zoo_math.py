@@ -238,3 +238,21 @@ def test_parameter_validation_messages():
         make_learner("sga", eps=-0.1)
     with pytest.raises(ValueError, match="gamma must be"):
         make_learner("consensus", gamma="big")
+
+
+def test_readme_learner_table_lists_every_registered_rule_with_its_least_feedback():
+    """The README's learner table has a row naming every registered rule, and the new rules' rows give the
+    feedback mode that serves them (``second_order`` for the full-information rules, in both seats)."""
+    from pathlib import Path
+
+    from agents import learner_spec, list_learners
+
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    rows = [line for line in readme.read_text().splitlines() if line.startswith("| `")]
+    for name in list_learners():
+        assert any(f"`{name}`" in row.split("|")[1] for row in rows), name
+    for name in RULES:
+        row = next(r for r in rows if r.split("|")[1].strip() == f"`{name}`")
+        spec = learner_spec(name)
+        assert spec.feedback("leader")[0] == spec.feedback("follower")[0] == "second_order"
+        assert row.rstrip(" |").endswith("`second_order`") and "leader, follower" in row
