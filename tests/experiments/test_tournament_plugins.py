@@ -1,6 +1,6 @@
 """Your own rules, games and trained models in tournaments (issue 14 items 2, 3): a plugin module on PYTHONPATH
-(``--import``), an installed package's entry points, and a saved PPO model in a seat — on the default (loky)
-backend, in real subprocesses."""
+(``--import``; on loky and on a local Dask cluster), an installed package's entry points, and a saved PPO model
+in a seat — on the default (loky) backend, in real subprocesses."""
 
 import csv
 import os
@@ -40,13 +40,24 @@ def rows(out: Path) -> list[dict[str, str]]:
     return list(csv.DictReader((out / "matches.csv").read_text().splitlines()))
 
 
-def test_a_plugin_module_reaches_every_loky_worker(tmp_path):
+@pytest.mark.parametrize("backend", ["loky", "dask"])
+def test_a_plugin_module_reaches_every_worker(tmp_path, backend):
     (tmp_path / "my_rules.py").write_text(
         "from agents import GradientPlay, register_learner\n"
         'register_learner(GradientPlay, name="my_gradient", summary="gradient play, from a user module")\n'
         + GAME.replace("NAME", '"my_game"')
     )
-    argv = ["--import", "my_rules", "--games", "my_game", "--leaders", "my_gradient", "hierarchical"]
+    argv = [
+        "--backend",
+        backend,
+        "--import",
+        "my_rules",
+        "--games",
+        "my_game",
+        "--leaders",
+        "my_gradient",
+        "hierarchical",
+    ]
     res = tournament(tmp_path, *argv, "--followers", "my_gradient", "--seeds", "2", "--steps", "300", "--out", "o")
     assert res.returncode == 0, res.stderr
     got = rows(tmp_path / "o")
