@@ -15,6 +15,7 @@ name                           roles                feedback (leader seat / foll
 ``lola``                       leader               second_order
 ``lola_newton``                leader               second_order
 ``n_followers``                leader               hierarchical, second_order (Krylov)
+``newton_response``            follower (block)     gradient, hierarchical, second_order
 ``chain``                      leader, follower     hierarchical, second_order / + gradient
 ``zeroth_order``               leader, follower     any (uses rewards only)
 ``zeroth_order_hierarchical``  leader               any (uses rewards only)
@@ -45,6 +46,7 @@ from agents.hierarchical import HierarchicalLeader
 from agents.lola import LOLA, LOLANewton, lola_field
 from agents.lookahead import LookAhead
 from agents.n_followers import NFollowerLeader, n_follower_learners
+from agents.newton_response import NewtonResponse
 from agents.optimistic import OptimisticGradient
 from agents.play import Trajectory, choose_feedback, play
 from agents.registry import LearnerSpec, learner_spec, list_learners, make_learner, register_learner
@@ -66,6 +68,7 @@ for _cls in (
     LOLA,
     LOLANewton,
     NFollowerLeader,
+    NewtonResponse,
     ChainLearner,
     ZerothOrder,
     ZerothOrderLeader,
@@ -97,6 +100,7 @@ __all__ = [
     "Learner",
     "LearnerSpec",
     "NFollowerLeader",
+    "NewtonResponse",
     "OptimisticGradient",
     "PowerSchedule",
     "Schedule",

@@ -11,6 +11,9 @@ non-Nash attractors (the "spurious" points of Prop. 3). Paper step sizes: duopol
 
 Feedback: ``gradient`` (any player), ``hierarchical`` (bottom player: its total derivative is its own
 gradient) or ``second_order`` (own block of ``∇_x f_i``).
+
+Blocks: the update is coordinatewise, so one learner may hold all followers of a level (``bind(game,
+[follower_0, ...])``, see ``agents.base``): one ``(B, N)`` array step per step instead of N learners.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.base import FusedLearners, Learner
+from agents.base import Learner
 from agents.schedules import PowerSchedule, Schedule, as_schedule
 
 
@@ -38,6 +41,7 @@ class GradientPlay(Learner):
     name = "gradient"
     roles = frozenset({"leader", "follower"})
     needs = "gradient"
+    block = True
 
     def __init__(self, lr: Schedule | float | None = None):
         super().__init__()
@@ -45,18 +49,3 @@ class GradientPlay(Learner):
 
     def _step(self, obs: Any, reward: Any, k: int) -> np.ndarray:
         return gradient_step(self.x, self._own_gradient(obs), self.lr(k))
-
-    @classmethod
-    def fuse(cls, members: list[Learner]) -> FusedLearners | None:
-        return FusedGradientPlay(members) if FusedLearners.compatible(members, cls, ("lr",)) else None
-
-
-class FusedGradientPlay(FusedLearners):
-    """N gradient-play learners with one schedule: eq. (7) on their concatenated iterate."""
-
-    def __init__(self, members: list[Learner]):
-        super().__init__(members)
-        self.lr = members[0].lr
-
-    def _step(self, g: np.ndarray, k: int) -> np.ndarray:
-        return gradient_step(self.x, g, self.lr(k))

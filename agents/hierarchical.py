@@ -119,6 +119,80 @@ def total_derivative(grad_own: np.ndarray, H21: np.ndarray, v: np.ndarray) -> np
     return grad_own - np.einsum("bmo,bm->bo", H21, v)
 
 
+class BlockAverage:
+    """Running averages ``H̄_k = H̄_{k−1} + β_k (H_k − H̄_{k−1})`` of noisy second-order blocks (a component
+    of the leaders that read ``second_order`` feedback; see :class:`HierarchicalLeader`'s note).
+
+    Args:
+        steps: the averaging steps ``β_k`` (``≤ 1``); ``None`` uses each step's raw blocks.
+    """
+
+    def __init__(self, steps: Schedule | float | None = BLOCK_AVERAGE):
+        self.steps = None if steps is None else as_schedule(steps, "block_average")
+        if self.steps is not None and self.steps(1) > 1:
+            raise ValueError(f"block_average steps must be <= 1 (a convex average), got {self.steps(1)}")
+        self.bar: list[np.ndarray] | None = None
+
+    def reset(self) -> None:
+        self.bar = None
+
+    def __call__(self, blocks: tuple[np.ndarray, ...], k: int | None, active: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The averaged ``blocks`` after step k (raw blocks where ``k`` is ``None`` or averaging is off); runs
+        not ``active`` keep their averages."""
+        if k is None or self.steps is None:
+            return blocks
+        if self.bar is None:
+            self.bar = [b.copy() for b in blocks]
+            return tuple(self.bar)
+        beta = self.steps(k)
+        for bar, new in zip(self.bar, blocks):
+            step = np.subtract(new, bar)  # in place: blocks can be N x N
+            step *= beta * active.reshape((-1,) + (1,) * (bar.ndim - 1))
+            bar += step
+        return tuple(self.bar)
+
+
+def second_order_blocks(learner: Learner, obs: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(∇_i f_i, ∇_below f_i, H22, H21)`` of ``learner``'s player from a ``second_order`` observation,
+    shape-checked (an unbatched PettingZoo observation gets a batch axis of 1)."""
+    game = learner.game
+    below = game.below_coords[learner.level]
+    m, B = below.size, learner.num_runs
+    g = learner._check_shape(obs["grad"], game.d, "grad")
+    H22, H21 = np.asarray(obs["H22"], float), np.asarray(obs["H21"], float)
+    if B == 1 and H22.ndim == 2:
+        H22, H21 = H22[None], H21[None]
+    if H22.shape != (B, m, m) or H21.shape != (B, m, learner.dim):
+        raise ValueError(
+            f"{learner.name} on {learner.agent!r}: second_order blocks must have shapes ({B}, {m}, {m}) and "
+            f"({B}, {m}, {learner.dim}), got {H22.shape} and {H21.shape}"
+        )
+    return g[:, learner.slice], g[:, below], H22, H21
+
+
+def hierarchical_direction(
+    learner: Learner, obs: Any, k: int | None, average: BlockAverage, safeguard: Safeguard, floor: float
+) -> np.ndarray:
+    """``Df_i`` ``(B, d_i)`` for ``learner``'s player: the ``hierarchical`` observation itself, or from
+    ``second_order`` blocks (averaged by ``average``) by the safeguarded adjoint solve (eq. 5, §2); regularised
+    and indefinite runs are counted in ``learner.diagnostics``."""
+    if not isinstance(obs, dict):
+        return learner._check_shape(obs, learner.dim, "observation (Df_1)")
+    if learner.game.below_coords[learner.level].size == 0:  # bottom level (a chain's last follower): ∇_i f_i
+        return learner._own_gradient(obs)
+    g1, g2, H22, H21 = second_order_blocks(learner, obs)
+    H22, H21 = average((H22, H21), k, learner.active)
+    v, reg, indef = adjoint_solve(H22, g2, safeguard, floor)
+    reg, indef = reg & learner.active, indef & learner.active
+    learner._count("regularised", reg.sum())
+    learner._count("indefinite", indef.sum())
+    if reg.any():
+        learner._warn_once(
+            "regularised", f"H22 nearly singular in some runs; used the {safeguard!r} safeguard (counted)"
+        )
+    return total_derivative(g1, H21, v)
+
+
 class HierarchicalLeader(Learner):
     """Leader descending its total derivative ``Df_1`` (eqs. 5–6).
 
@@ -127,15 +201,15 @@ class HierarchicalLeader(Learner):
         safeguard: how a (nearly) singular ``H22`` is handled under ``second_order`` feedback (module doc).
         floor: relative singular-value / eigenvalue floor ``λ / max(1, σ_max(H22))`` for the safeguard.
         block_average: step sizes ``β_k`` of running averages of the noisy ``H22``/``H21`` blocks
-            (``second_order`` only; ``None`` uses each step's raw blocks). See the class note.
+            (``second_order`` only; ``None`` uses each step's raw blocks). See the note.
 
     Note (noisy second-order feedback): ``Df_1`` is linear in ``∇_x f_1`` and ``H21`` but not in ``H22``, so
     plugging a noisy ``H22 + W`` into the solve is *biased* (``E[(H22 + W)⁻¹] ≠ H22⁻¹``) and heavy-tailed
     (``1/(H22 + W)`` has no finite variance when ``W`` has a density at ``−H22``). The leader therefore
-    solves with running averages ``H̄_{k} = H̄_{k−1} + β_k (H_k − H̄_{k−1})``. The default
-    ``β_k = 1/√k`` decays more slowly than any follower step of the paper (``1/k^{2/3}``) or leader step
-    (``1/k``), so the averages track the blocks' drift along the iterates (exactly constant for quadratic
-    games) while their noise vanishes like ``β_k``: a third, fastest timescale.
+    solves with running averages (:class:`BlockAverage`). The default ``β_k = 1/√k`` decays more slowly than
+    any follower step of the paper (``1/k^{2/3}``) or leader step (``1/k``), so the averages track the blocks'
+    drift along the iterates (exactly constant for quadratic games) while their noise vanishes like ``β_k``:
+    a third, fastest timescale.
     """
 
     name = "hierarchical"
@@ -153,43 +227,10 @@ class HierarchicalLeader(Learner):
         self.lr = as_schedule(lr if lr is not None else PowerSchedule(1.0, 1.0), "lr")
         check_safeguard(safeguard, floor)
         self.safeguard, self.floor = safeguard, float(floor)
-        self.block_average = None if block_average is None else as_schedule(block_average, "block_average")
-        if self.block_average is not None and self.block_average(1) > 1:
-            raise ValueError(f"block_average steps must be <= 1 (a convex average), got {self.block_average(1)}")
+        self.average = BlockAverage(block_average)
 
     def _reset(self) -> None:
-        self._bar: tuple[np.ndarray, np.ndarray] | None = None
-
-    def _blocks(self, obs: dict, k: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """``(∇_1 f_1, ∇_below f_1, H22, H21)`` from a ``second_order`` observation, shape-checked; with an
-        iteration index k the blocks are the running averages (class note)."""
-        game = self.game
-        below = game.below_coords[self.level]
-        m, B = below.size, self.num_runs
-        g = self._check_shape(obs["grad"], game.d, "grad")
-        H22, H21 = np.asarray(obs["H22"], float), np.asarray(obs["H21"], float)
-        if B == 1 and H22.ndim == 2:  # PettingZoo (unbatched) observation
-            H22, H21 = H22[None], H21[None]
-        if H22.shape != (B, m, m) or H21.shape != (B, m, self.dim):
-            raise ValueError(
-                f"{self.name} on {self.agent!r}: second_order blocks must have shapes ({B}, {m}, {m}) and "
-                f"({B}, {m}, {self.dim}), got {H22.shape} and {H21.shape}"
-            )
-        if k is not None and self.block_average is not None:
-            if self._bar is None:
-                self._bar = (H22.copy(), H21.copy())
-            else:
-                beta = self.block_average(k)
-                live = self.active[:, None, None]
-                for bar, new in zip(self._bar, (H22, H21)):
-                    if self._all_active:  # the same numbers in three in-place passes (blocks can be N x N)
-                        step = new - bar
-                        step *= beta
-                        bar += step
-                    else:
-                        bar += np.where(live, beta * (new - bar), 0.0)
-            H22, H21 = self._bar
-        return g[:, self.slice], g[:, below], H22, H21
+        self.average.reset()
 
     def direction(self, obs: Any, k: int | None = None) -> np.ndarray:
         """The (noisy) total derivative ``Df_1``, shape ``(B, d_1)``, from either feedback mode.
@@ -198,23 +239,7 @@ class HierarchicalLeader(Learner):
             obs: a ``hierarchical`` observation (``Df_1`` itself) or a ``second_order`` dict.
             k: iteration index; given, ``second_order`` blocks are averaged over steps (``update`` passes it).
         """
-        if not isinstance(obs, dict):
-            return self._check_shape(obs, self.dim, "observation (Df_1)")
-        if self.game.below_coords[self.level].size == 0:  # bottom level (a chain's last follower): Df_i = ∇_i f_i
-            return self._check_shape(obs["grad"], self.game.d, "grad")[:, self.slice]
-        g1, g2, H22, H21 = self._blocks(obs, k)
-        v, reg, indef = adjoint_solve(H22, g2, self.safeguard, self.floor)
-        self._record(reg, indef)
-        return total_derivative(g1, H21, v)
-
-    def _record(self, reg: np.ndarray, indef: np.ndarray) -> None:
-        reg, indef = reg & self.active, indef & self.active
-        self._count("regularised", reg.sum())
-        self._count("indefinite", indef.sum())
-        if reg.any():
-            self._warn_once(
-                "regularised", f"H22 nearly singular in some runs; used the {self.safeguard!r} safeguard (counted)"
-            )
+        return hierarchical_direction(self, obs, k, self.average, self.safeguard, self.floor)
 
     def _step(self, obs: Any, reward: Any, k: int) -> np.ndarray:
         return self.x - self.lr(k) * self.direction(obs, k)

@@ -42,8 +42,9 @@ from typing import Any
 
 import numpy as np
 
-from agents.hierarchical import BLOCK_AVERAGE, HierarchicalLeader
-from agents.schedules import Schedule, as_schedule
+from agents.base import Learner
+from agents.hierarchical import BLOCK_AVERAGE, BlockAverage, HierarchicalLeader, Safeguard, second_order_blocks
+from agents.schedules import PowerSchedule, Schedule, as_schedule
 from stackenv.games.base import Game
 
 
@@ -81,7 +82,7 @@ def lola_fixed_point(game: Game, eta: float, leader: int = 0) -> np.ndarray:
         raise ValueError(f"{game.name}: the LOLA field with η={eta:g} has no unique zero") from None
 
 
-class LOLA(HierarchicalLeader):
+class LOLA(Learner):
     """LOLA leader (§2.2.2): ``x_1 ← x_1 − γ_{1,k}(∇_1 f_1 − η_k H21ᵀ ∇_2 f_1)``.
 
     Args:
@@ -102,24 +103,36 @@ class LOLA(HierarchicalLeader):
         lookahead: Schedule | float = 0.1,
         block_average: Schedule | float | None = BLOCK_AVERAGE,
     ):
-        super().__init__(lr, block_average=block_average)
+        super().__init__()
+        self.lr = as_schedule(lr if lr is not None else PowerSchedule(1.0, 1.0), "lr")
         self.lookahead = as_schedule(lookahead, "lookahead")
+        self.average = BlockAverage(block_average)
+
+    def _reset(self) -> None:
+        self.average.reset()
 
     def direction(self, obs: Any, k: int | None = None) -> np.ndarray:
         """``∇_1 f_1 − η_k H21ᵀ ∇_2 f_1`` (``η`` at k, or at 1 when k is not given)."""
         if not isinstance(obs, dict):
             raise ValueError(f"{self.name} on {self.agent!r} needs second_order feedback (a dict), got {type(obs)}")
-        g1, g2, _, H21 = self._blocks(obs, k)
+        g1, g2, _, H21 = second_order_blocks(self, obs)
+        (H21,) = self.average((H21,), k, self.active)
         return lola_direction(g1, g2, H21, self.lookahead(1 if k is None else k))
 
+    def _step(self, obs: Any, reward: Any, k: int) -> np.ndarray:
+        return self.x - self.lr(k) * self.direction(obs, k)
 
-class LOLANewton(HierarchicalLeader):
-    """LOLA with the follower's Newton step ``H22⁻¹`` in place of ``η`` (§2.2.2): the total derivative of
-    eq. (1) computed from ``second_order`` feedback. Critical points = Stackelberg points.
 
-    Args: as :class:`agents.hierarchical.HierarchicalLeader`.
-    """
-
-    name = "lola_newton"
-    roles = frozenset({"leader"})
-    needs = "second_order"
+def LOLANewton(  # noqa: N802  (a public name since v0: the registry alias "lola_newton")
+    lr: Schedule | float | None = None,
+    safeguard: Safeguard = "levenberg",
+    floor: float = 1e-3,
+    block_average: Schedule | float | None = BLOCK_AVERAGE,
+) -> HierarchicalLeader:
+    """LOLA with the follower's Newton step ``H22⁻¹`` in place of ``η`` (§2.2.2): exactly the hierarchical leader
+    computing ``Df_1`` of eq. (1) itself from ``second_order`` feedback (critical points = Stackelberg points).
+    Not a class of its own: a :class:`~agents.hierarchical.HierarchicalLeader` registered as ``lola_newton``
+    that accepts only ``second_order`` feedback. Args as :class:`~agents.hierarchical.HierarchicalLeader`."""
+    leader = HierarchicalLeader(lr, safeguard, floor, block_average)
+    leader.name, leader.needs = "lola_newton", "second_order"
+    return leader

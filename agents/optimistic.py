@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.base import FusedLearners, Learner
+from agents.base import Learner
 from agents.schedules import PowerSchedule, Schedule, as_schedule
 
 
@@ -42,6 +42,7 @@ class OptimisticGradient(Learner):
     name = "optimistic"
     roles = frozenset({"leader", "follower"})
     needs = "gradient"
+    block = True
 
     def __init__(self, lr: Schedule | float | None = None):
         super().__init__()
@@ -55,33 +56,3 @@ class OptimisticGradient(Learner):
         g_prev = g if self.g_prev is None else self.g_prev
         self.g_prev = g
         return optimistic_step(self.x, g, g_prev, self.lr(k))
-
-    @classmethod
-    def fuse(cls, members: list[Learner]) -> FusedLearners | None:
-        if not FusedLearners.compatible(members, cls, ("lr",)) or len({m.g_prev is None for m in members}) != 1:
-            return None
-        return FusedOptimisticGradient(members)
-
-
-class FusedOptimisticGradient(FusedLearners):
-    """N optimistic learners with one schedule, on their concatenated iterate and previous gradients."""
-
-    def __init__(self, members: list[Learner]):
-        super().__init__(members)
-        self.lr = members[0].lr
-        prev = [m.g_prev for m in members]
-        self.g_prev = None if prev[0] is None else np.concatenate(prev, axis=1)
-
-    def _step(self, g: np.ndarray, k: int) -> np.ndarray:
-        return optimistic_step(self.x, g, g if self.g_prev is None else self.g_prev, self.lr(k))
-
-    def try_step(self, obs: np.ndarray, k: int) -> bool:
-        if not super().try_step(obs, k):
-            return False
-        self.g_prev = self.last_obs  # g_k, as the members keep it
-        return True
-
-    def write_back(self) -> None:
-        super().write_back()
-        for m, sl in zip(self.members, self.local):
-            m.g_prev = None if self.g_prev is None else self.g_prev[:, sl]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from agents.base import FEEDBACK_MODES, ROLES, Learner, check_feedback
+from agents.base import FEEDBACK_MODES, ROLES, Learner, check_feedback, provided_needs
 from stackenv.games.registry import load_plugins
 
 
@@ -40,8 +40,9 @@ class LearnerSpec:
     def feedback(self, role: str) -> tuple[str, ...]:
         """Feedback modes usable in ``role`` (``leader``: a player with levels below; ``follower``: a bottom one)."""
         _check_role(role)
-        cls = self.factory if isinstance(self.factory, type) else type(self.factory())
-        return cls.feedback_modes(role == "leader")
+        if isinstance(self.factory, type):
+            return tuple(m for m in FEEDBACK_MODES if self.needs in provided_needs(m, role == "leader"))
+        return self.factory().feedback_modes(role == "leader")  # a factory's learner may narrow its modes
 
 
 _REGISTRY: dict[str, LearnerSpec] = {}
@@ -53,13 +54,26 @@ def _check_role(role: str) -> str:
     return role
 
 
-def register_learner(cls: type[Learner], name: str | None = None, summary: str | None = None) -> type[Learner]:
-    """Register a :class:`~agents.base.Learner` subclass under ``name`` (default ``cls.name``)."""
+def register_learner(
+    cls: Callable[..., Learner],
+    name: str | None = None,
+    summary: str | None = None,
+    roles: frozenset[str] | None = None,
+    needs: str | None = None,
+) -> Callable[..., Learner]:
+    """Register a :class:`~agents.base.Learner` subclass under ``name`` (default ``cls.name``).
+
+    A factory function (e.g. an alias of a class with other settings, like ``lola_newton``) may be registered
+    too: ``name``, ``roles`` and ``needs`` then default to those of the learner it builds with no arguments.
+    """
+    if not isinstance(cls, type):
+        sample = cls()
+        name, roles, needs = name or sample.name, roles or sample.roles, needs or sample.needs
     name = name or cls.name
     if name in _REGISTRY and _REGISTRY[name].factory is not cls:
         raise ValueError(f"a learner named {name!r} is already registered")
     doc = summary or (cls.__doc__ or name).strip().splitlines()[0]
-    _REGISTRY[name] = LearnerSpec(name, cls, frozenset(cls.roles), cls.needs, doc)
+    _REGISTRY[name] = LearnerSpec(name, cls, frozenset(roles or cls.roles), needs or cls.needs, doc)
     return cls
 
 

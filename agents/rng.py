@@ -3,9 +3,10 @@
 A learner that randomises (the zeroth-order rules' sphere directions) draws ``(B, d)`` arrays each step. With
 one generator for the whole batch, run b's draws would depend on how many runs share the batch — a
 tournament match's result would change with ``--seeds``. :class:`BatchRNG` instead gives run b its own
-generator, ``default_rng([seed_b, 0x5EED, i])`` for player i (``seed_b = seed + b``, the env's per-copy
-convention), and buffers ``standard_normal`` draws per run in chunks, so per-step cost stays one array
-copy. Chunking does not change a stream: numpy draws the same values whether asked for 1 or 1000 at a time.
+generator, ``numpy.random.default_rng([seed_b, 0x5EED, i])`` for player i (``seed_b = seed + b``, the env's
+per-copy convention; numpy's own ``SeedSequence`` hashes the three words), and buffers ``standard_normal``
+draws per run in chunks, so per-step cost stays one array copy. Chunking does not change a stream: numpy
+draws the same values whether asked for 1 or 1000 at a time.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-
-from stackenv.envs.noise import default_rngs
 
 #: Salt separating learner streams from the env's noise streams.
 LEARNER_SALT = 0x5EED
@@ -46,7 +45,7 @@ class BatchRNG:
     def generators(self) -> list[np.random.Generator]:
         """The per-run generators (built on first use: deterministic rules never pay for them)."""
         if self._gens is None:
-            self._gens = default_rngs([(s, LEARNER_SALT, self.player) for s in self.seeds])
+            self._gens = [np.random.default_rng([s, LEARNER_SALT, self.player]) for s in self.seeds]
         return self._gens
 
     def _size(self, size: Any) -> tuple[int, ...]:

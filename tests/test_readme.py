@@ -29,9 +29,11 @@ def _stackelberg_by_learning(ns, printed):
 
 
 def _n_followers_small(ns, printed):
-    # "small": within 1% of the leader's Stackelberg quantity (the issue's convergence criterion)
+    # "< 5": measured 1.7 over 8 runs × 101 quantities (the leader's noise error ≈ σ(N + 1)/(2√3000) ≈ 0.9 per
+    # run), i.e. within 0.5% of the leader's Stackelberg quantity 1022.5
     target = ns["game"].stackelberg_closed_form()
-    assert np.abs(ns["traj"].x_final - target).max() < 0.01 * abs(target[0])
+    assert np.abs(ns["traj"].x_final - target).max() < 5.0
+    assert float(printed[-1]) < 5.0
 
 
 def _tournament_leader(ns, printed):
@@ -71,7 +73,7 @@ PROMISES = {
     'print(policy.feedback("feedback_stackelberg").round(3))': _lq_feedback_gains,
 }
 #: Promises the code does not keep yet, with the issue that fixes it.
-NOT_YET = {"print(np.abs(traj.x_final - game.stackelberg_closed_form()).max())": "issue 14 item 1: N-follower defaults"}
+NOT_YET: dict[str, str] = {}
 
 
 def _promises(code: str) -> list[str]:

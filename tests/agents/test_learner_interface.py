@@ -155,52 +155,45 @@ def test_divergence_stops_the_run_with_a_reason():
 
 @pytest.mark.parametrize("rule", [agents.GradientPlay, agents.OptimisticGradient])
 @pytest.mark.parametrize(("dtype", "diverge_norm"), [(np.float64, 1e12), (np.float32, 1e12), (np.float64, 39.0)])
-def test_fused_followers_equal_one_learner_per_agent(rule, dtype, diverge_norm, monkeypatch):
-    """N same-rule followers stepped as one fused group give bit for bit the one-by-one trajectories, the
-    learners' final states included; a small ``diverge_norm`` stops runs mid-way, which dissolves the group."""
-
-    class Unfused(rule):  # the one-by-one reference
-        @classmethod
-        def fuse(cls, members):
-            return None
-
-    formed = []
-    fuse = rule.fuse
-    monkeypatch.setattr(rule, "fuse", lambda members: formed.append(fuse(members)) or formed[-1])
-
+def test_block_followers_equal_one_learner_per_agent(rule, dtype, diverge_norm):
+    """One learner holding all N followers (a block, as n_follower_learners builds them) gives bit for bit the
+    trajectories of one learner per follower, stops included (a small ``diverge_norm`` stops runs mid-way)."""
     N, B, K = 7, 4, 60
     game = make("oligopoly", follower_costs=np.linspace(1.0, 4.0, N).tolist())
+    followers = [game.agents[i] for i in game.levels[1]]
     runs = []
-    for cls in (rule, Unfused):
-        learners = agents.n_follower_learners(game)
-        for i in game.levels[1]:
-            learners[game.agents[i]] = cls(P(0.3, 2 / 3))  # one schedule object each: settings still equal
+    for block in (True, False):
+        learners = {"leader": agents.NFollowerLeader(P(1.0, 1.0))}
+        shared = rule(P(0.3, 2 / 3))
+        learners.update({a: shared if block else rule(P(0.3, 2 / 3)) for a in followers})
         env = BatchedStackelbergEnv(game, num_envs=B, feedback="hierarchical", noise_std=1.0, dtype=dtype)
         x0 = np.full((B, game.d), 10.0) + np.arange(B)[:, None]  # norms grow from 28-37 to ~39 over the run
         runs.append((agents.play(env, learners, K, seed=5, x0=x0, diverge_norm=diverge_norm), learners))
-    (fused, lf), (single, ls) = runs
-    assert len(formed) == 1 and formed[0] is not None  # the followers did play as one group
-    np.testing.assert_array_equal(fused.x, single.x)
-    np.testing.assert_array_equal(fused.stopped, single.stopped)
-    assert fused.stop_reason == single.stop_reason
-    for a in game.agents:
-        np.testing.assert_array_equal(lf[a].x, ls[a].x)
-        np.testing.assert_array_equal(lf[a].active, ls[a].active)
+    (blocked, lb), (single, ls) = runs
+    assert lb[followers[0]].agents == tuple(followers)  # the followers did play as one block
+    np.testing.assert_array_equal(blocked.x, single.x)
+    np.testing.assert_array_equal(blocked.stopped, single.stopped)
+    assert blocked.stop_reason == single.stop_reason
+    np.testing.assert_array_equal(lb[followers[0]].x, np.concatenate([ls[a].x for a in followers], axis=1))
+    np.testing.assert_array_equal(lb[followers[0]].active, ls[followers[-1]].active)
     if diverge_norm < 1e12:
-        assert fused.stopped.any()  # the group was dissolved mid-run
+        assert blocked.stopped.any()
 
 
-def test_fusion_needs_equal_settings():
+def test_blocks_are_one_level_on_adjacent_coordinates():
     game = make("oligopoly", follower_costs=[1.0, 2.0, 3.0])
-    env = BatchedStackelbergEnv(game, num_envs=2, feedback="hierarchical")
-    env.reset(seed=0)
-    members = []
-    for a, lr in zip(game.agents[1:], (P(1.0, 0.5), P(1.0, 0.5), P(1.0, 0.6))):
-        members.append(agents.GradientPlay(lr).bind(game, a, "hierarchical"))
-        members[-1].reset(env.x[:, game.slices[game.agents.index(a)]])
-    assert agents.GradientPlay.fuse(members[:2]) is not None
-    assert agents.GradientPlay.fuse(members) is None  # a different schedule
-    assert agents.GradientPlay.fuse(members[::2]) is None  # not adjacent
+    block = agents.GradientPlay().bind(game, ["follower_0", "follower_1"], "hierarchical")
+    assert block.dim == 2 and block.slice == slice(1, 3) and block.agents == ("follower_0", "follower_1")
+    with pytest.raises(ValueError, match="adjacent"):
+        agents.GradientPlay().bind(game, ["follower_0", "follower_2"])
+    with pytest.raises(ValueError, match="one level"):
+        agents.GradientPlay().bind(game, ["leader", "follower_0"])
+    with pytest.raises(ValueError, match="one agent at a time"):
+        agents.BestResponse().bind(game, ["follower_0", "follower_1"])
+    with pytest.raises(ValueError, match="AEC"):
+        shared = agents.GradientPlay()
+        learners = {"leader": agents.NFollowerLeader(), **dict.fromkeys(game.agents[1:], shared)}
+        agents.play(StackelbergAECEnv(game, feedback="hierarchical"), learners, 5, seed=0)
 
 
 def _pair(kind):

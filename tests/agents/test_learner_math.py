@@ -10,11 +10,12 @@ import pytest
 import agents
 from agents.hierarchical import HierarchicalLeader, adjoint_solve, total_derivative
 from agents.lola import LOLA, lola_direction, lola_field
-from agents.n_followers import NFollowerLeader, batched_cg, krylov_adjoint_solve
+from agents.n_followers import NFollowerLeader
 from agents.zeroth_order import residual_estimate, sphere_directions
 from stackenv.envs import BatchedStackelbergEnv
 from stackenv.games import make
 from stackenv.games.custom import CustomGame
+from stackenv.linalg import batched_cg, krylov_adjoint_solve
 
 
 def second_order_obs(game, x, i):

@@ -1,0 +1,91 @@
+"""The vocabulary of seats: feedback modes, roles, what each mode provides, and players by name or index.
+
+One module owns these names (the learners, the registry and ``agents.play`` import them from here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+
+from stackenv.games.base import Game
+
+Feedback = Literal["gradient", "hierarchical", "second_order", "reward"]
+Role = Literal["leader", "follower"]
+Need = Literal["gradient", "total_derivative", "second_order", "jacobian", "reward", "action"]
+
+#: Feedback modes in the order :func:`agents.play.choose_feedback` prefers them (least information first).
+FEEDBACK_MODES: tuple[str, ...] = ("gradient", "hierarchical", "second_order", "reward")
+ROLES: tuple[str, ...] = ("leader", "follower")
+NEEDS: tuple[str, ...] = ("gradient", "total_derivative", "second_order", "jacobian", "reward", "action")
+
+
+def provided_needs(feedback: str, has_below: bool) -> frozenset[str]:
+    """What feedback mode ``feedback`` gives a player (with or without levels below it).
+
+    - ``gradient``: own partial gradient ``∇_i f_i`` (for a bottom player that *is* its total derivative).
+    - ``hierarchical``: own total derivative ``Df_i`` (for a bottom player that is ``∇_i f_i``).
+    - ``second_order``: ``∇_x f_i`` and, for players with levels below, the blocks ``H22``, ``H21`` —
+      enough to compute both ``∇_i f_i`` and ``Df_i``; and for every player (games with ``d ≤ 16``) the
+      ``jacobian`` blocks: every player's gradient ``grads`` and the game Jacobian ``J``.
+    - ``reward``: only the (noisy) reward and the public joint action.
+    Every mode also gives the reward and lets a learner act on the joint action (``reward``, ``action``).
+    """
+    check_feedback(feedback)
+    base = {"reward", "action"}
+    if feedback == "gradient":
+        extra = {"gradient"} | (set() if has_below else {"total_derivative"})
+    elif feedback == "hierarchical":
+        extra = {"total_derivative"} | (set() if has_below else {"gradient"})
+    elif feedback == "second_order":
+        extra = {"gradient", "total_derivative", "jacobian"} | ({"second_order"} if has_below else set())
+    else:
+        extra = set()
+    return frozenset(base | extra)
+
+
+def check_feedback(feedback: str) -> str:
+    """Return ``feedback`` if it is a known mode, else raise ``ValueError`` listing the valid ones."""
+    if feedback not in FEEDBACK_MODES:
+        raise ValueError(f"unknown feedback mode {feedback!r}; valid modes: {', '.join(FEEDBACK_MODES)}")
+    return feedback
+
+
+def player_index(game: Game, agent: str | int) -> int:
+    """Index of ``agent`` (a player name or index) in ``game.players``; ``ValueError`` otherwise."""
+    if isinstance(agent, int | np.integer) and not isinstance(agent, bool):
+        if not 0 <= int(agent) < game.n:
+            raise ValueError(f"agent index {agent} out of range for {game.name} with {game.n} players")
+        return int(agent)
+    if agent not in game.agents:
+        raise ValueError(f"unknown agent {agent!r} for game {game.name}; agents: {game.agents}")
+    return game.agents.index(agent)
+
+
+def player_roles(game: Game, i: int) -> frozenset[str]:
+    """Roles of player i: ``leader`` if some level lies below it, ``follower`` if some level lies above."""
+    level = game.level_of[i]
+    roles = set()
+    if game.below_coords[level].size > 0:
+        roles.add("leader")
+    if level > 0:
+        roles.add("follower")
+    return frozenset(roles)
+
+
+def agent_indices(game: Game, agents: str | int | Sequence[str | int]) -> list[int]:
+    """Player indices of one agent or of a sequence of agents (names or indices), validated."""
+    if isinstance(agents, str | int | np.integer):
+        return [player_index(game, agents)]
+    names = {a: i for i, a in enumerate(game.agents)}  # one O(n) map, not one O(n) search per agent
+    out = []
+    for a in agents:
+        if isinstance(a, str) and a in names:
+            out.append(names[a])
+        else:
+            out.append(player_index(game, a))
+    if not out:
+        raise ValueError(f"{game.name}: a block of agents must name at least one agent")
+    return out
