@@ -185,7 +185,7 @@ class Learner(ABC):
         """Wrap onto a periodic domain (``[low, high)``) or clip into the box bounds."""
         if self.periodic:
             return self.low + np.mod(x - self.low, self.high - self.low)
-        return np.clip(x, self.low, self.high)
+        return np.asarray(x).clip(self.low, self.high)
 
     # ------------------------------------------------------------------ the loop's interface
     def reset(self, x0: Any, rng: np.random.Generator | None = None, obs: Any = None) -> None:
@@ -245,10 +245,10 @@ class Learner(ABC):
         new = np.asarray(self._step(obs, reward, int(k)), dtype=float)
         if new.shape != self.x.shape:
             raise ValueError(f"{self.name} on {self.agent!r}: step returned shape {new.shape}, expected {self.x.shape}")
-        finite = np.isfinite(new).all(axis=-1)
-        if finite.all() and self.active.all():
+        if np.isfinite(new).all() and self.active.all():  # every run going and finite: nothing to stop
             self.x = self.project(new)
             return
+        finite = np.isfinite(new).all(axis=-1)
         for b in np.flatnonzero(self.active & ~finite):
             self.stop_reason[b] = f"{self.agent}: non-finite iterate at step {k} ({self.name})"
         self.active &= finite

@@ -92,6 +92,8 @@ class Loop:
 
     def after_step(self, k: int, played: np.ndarray, rewards: Any) -> None:
         for unit in self.units:
+            if unit.active.all():
+                continue
             new = ~unit.active & ~self.stopped
             for b in np.flatnonzero(new):
                 self._stop_one(b, k, unit.stop_reason[b] or f"{unit.agent}: stopped")
