@@ -168,7 +168,7 @@ def plot_phase(name: str, game, points, trajs, args: Args, path: Path) -> Path:
             marker, color = MARKERS[label]
             if len(pts):
                 ax.plot(pts[:, 0], pts[:, 1], marker, color=color, ms=9, mec="k", label=label, ls="none")
-        ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), title=rule)
+        ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), title=f"{rule} (η = 0.1)" if rule == "lola" else rule)
         ax.set_xlabel(f"x_1 ({game.agents[0]})")
         ax.set_ylabel(f"x_2 ({game.agents[1]})")
     for ax in axes.ravel()[len(rules) :]:
@@ -176,7 +176,7 @@ def plot_phase(name: str, game, points, trajs, args: Args, path: Path) -> Path:
     handles, labels = axes.ravel()[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper center", ncol=len(labels), bbox_to_anchor=(0.5, 0.0))
     fig.suptitle(
-        f"{name}: flows −v(x) of each rule (noise-free, γ = α = η = {number(gamma)}), "
+        f"{name}: flows −v(x) of each rule (noise-free; look-ahead α, trial step δ and CGD's η = {number(gamma)}), "
         f"3 sample paths (noise std {number(args.noise_std)}, {args.steps} steps)"
     )
     fig.tight_layout()
