@@ -21,7 +21,8 @@ Classification of a joint action ``x`` (:func:`classify`):
 
 Stability is a property of critical points, so both ``stable_*`` flags are False at a non-critical point;
 the eigenvalues are reported regardless. Tolerances: ``ω(x) = 0`` means
-``‖ω(x)‖ ≤ rtol·(1 + ‖J‖_F (1 + ‖x‖))`` (a bound on the rounding error of evaluating the field at ``x``),
+``‖ω(x)‖ ≤ rtol·‖J‖_F (1 + ‖x‖)`` (a bound on the rounding error of evaluating the field at ``x``; no
+absolute term, so multiplying every cost by a constant changes no classification),
 and ``ω_S(x) = 0`` the same bound on ``‖ω_S(x)‖``. The scale is ``J``'s, not ``J_S``'s, on purpose:
 ``J_S`` blows up where ``H22`` is nearly singular, and a ``J_S``-scaled test would accept the points next
 to such poles where Newton's method stalls. "≻ 0" and "open right half-plane" mean eigenvalues (real
@@ -50,7 +51,8 @@ Solvers (:func:`critical_points`, :func:`nash_equilibria`, :func:`stackelberg_eq
 
 Critical points are the zeros of a field inside the domain; Nash equilibria are the critical points of
 ``ω`` that are differential Nash, Stackelberg equilibria those of ``ω_S`` that are differential
-Stackelberg. Results are cached per (game class, name, JSON of params); :func:`clear_cache` empties it.
+Stackelberg. Results are cached per game definition (``game.definition()``: family, parameters, domain, levels and,
+for custom games, the cost expressions); :func:`clear_cache` empties it.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from stackenv.games.base import Game
+from stackenv.games.base import Game, norm
 
 __all__ = [
     "Classification",
@@ -225,7 +227,7 @@ def _sym_eigvalsh(M: np.ndarray) -> np.ndarray:
 
 
 def _tol(x: np.ndarray, Jm: np.ndarray, rtol: float) -> float:
-    return rtol * (1.0 + np.linalg.norm(Jm) * (1.0 + np.linalg.norm(x)))
+    return rtol * max(norm(Jm) * (1.0 + norm(x)), 1e-300)  # scale-invariant: no absolute term
 
 
 def _coords(game: Game, i: int) -> np.ndarray:
@@ -255,8 +257,8 @@ def classify(game: Game, x: Any, rtol: float = RTOL) -> Classification:
     # simultaneous play: ω, J, own Hessians (Def. 3)
     om = game.omega(x)
     Jm = game.jacobian(x)
-    thr = EIG_RTOL * max(np.linalg.norm(Jm), 1e-300)
-    res = float(np.linalg.norm(om))
+    thr = EIG_RTOL * max(norm(Jm), 1e-300)
+    res = float(norm(om))
     tol = _tol(x, Jm, rtol)
     crit = res <= tol
     eig_J = _sorted_eigvals(Jm)
@@ -275,8 +277,8 @@ def classify(game: Game, x: Any, rtol: float = RTOL) -> Classification:
     except ValueError as exc:
         notes.append(f"omega_S undefined: {exc}")
     else:
-        thr_S = EIG_RTOL * max(np.linalg.norm(JS), 1e-300)
-        res_S = float(np.linalg.norm(omS))
+        thr_S = EIG_RTOL * max(norm(JS), 1e-300)
+        res_S = float(norm(omS))
         tol_S = tol
         crit_S = res_S <= tol_S
         eig_JS = _sorted_eigvals(JS)
@@ -284,7 +286,7 @@ def classify(game: Game, x: Any, rtol: float = RTOL) -> Classification:
         try:
             for i in range(game.n):
                 S = game.reduced_hessian(i, JS, symmetric=False)
-                if crit_S and np.linalg.norm(S - S.T) > 1e-6 * max(np.linalg.norm(S), 1.0):
+                if crit_S and norm(S - S.T) > 1e-6 * max(norm(S), 1.0):
                     notes.append(f"reduced Hessian of {players[i]!r} is not symmetric; using its symmetric part")
                 red_list.append(_sym_eigvalsh(S))
         except np.linalg.LinAlgError:
@@ -381,10 +383,10 @@ def _newton(game: Game, field: Field, X: np.ndarray, max_iter: int = 100) -> tup
         if idx.size == 0:
             break
         Fa, Ja = F[idx], Jm[idx]
-        merit = np.sum(Fa**2, axis=-1)
+        merit = norm(Fa, axis=-1)  # ‖F‖ (its square overflows for huge fields)
         step = np.einsum("bij,bj->bi", np.linalg.pinv(Ja, rcond=1e-13), Fa)
-        norm = np.linalg.norm(step, axis=-1)
-        step *= np.minimum(1.0, max_step / np.maximum(norm, 1e-300))[:, None]
+        size = norm(step, axis=-1)
+        step *= np.minimum(1.0, max_step / np.maximum(size, 1e-300))[:, None]
         t = np.ones(idx.size)
         pending = merit > 0
         new_X = X[idx].copy()
@@ -394,8 +396,8 @@ def _newton(game: Game, field: Field, X: np.ndarray, max_iter: int = 100) -> tup
                 break
             Xt = game.wrap(X[idx[p]] - t[p, None] * step[p])
             Ft, _, okt = _evaluate(game, field, Xt, jac=False)
-            mt = np.where(okt, np.sum(np.where(okt[:, None], Ft, 0.0) ** 2, axis=-1), np.inf)
-            acc = mt <= (1.0 - 1e-4 * t[p]) * merit[p]
+            mt = np.where(okt, norm(np.where(okt[:, None], Ft, 0.0), axis=-1), np.inf)
+            acc = mt <= np.sqrt(1.0 - 1e-4 * t[p]) * merit[p]  # Armijo on ‖F‖²
             new_X[p[acc]] = Xt[acc]
             pending[p[acc]] = False
             t[p[~acc]] *= 0.5
@@ -472,7 +474,7 @@ def _closed_form(game: Game, field: Field) -> np.ndarray | None:
     if x.shape != (game.d,) or not np.all(np.isfinite(x)):
         raise EquilibriumError(f"{game!r}: {method.__name__}() returned {x!r}, not a finite vector of length {game.d}")
     F_fn, _ = _field_fns(game, field)
-    res, tol = float(np.linalg.norm(F_fn(x))), _tol(x, game.jacobian(x), RTOL)
+    res, tol = float(norm(F_fn(x))), _tol(x, game.jacobian(x), RTOL)
     if not res <= tol:
         raise EquilibriumError(
             f"{game!r}: {method.__name__}() = {x.tolist()} does not satisfy {field}(x) = 0 "
@@ -511,7 +513,7 @@ def _search(game: Game, field: Field) -> tuple[list[tuple[np.ndarray, str]], lis
             F, Jm = F_fn(x), J_fn(x)
         except ValueError:
             continue
-        res = float(np.linalg.norm(F))
+        res = float(norm(F))
         if np.all(np.isfinite(Jm)) and res <= _tol(x, game.jacobian(x), RTOL):
             scored.append((src != "closed_form", res, x, src))
     scored.sort(key=lambda s: (s[0], s[1]))
@@ -537,11 +539,12 @@ def _search(game: Game, field: Field) -> tuple[list[tuple[np.ndarray, str]], lis
 _CACHE: dict[tuple, dict[Field, tuple[list[Equilibrium], list[str]]]] = {}
 
 
-def _cache_key(game: Game) -> tuple | None:
+def _cache_key(game: Game) -> str | None:
+    """The game's whole definition (family, parameters, domain, levels, cost expressions) as JSON."""
     try:
-        return (type(game).__module__, type(game).__qualname__, game.name, json.dumps(game.params, sort_keys=True))
+        return json.dumps(game.definition(), sort_keys=True)
     except (TypeError, ValueError):
-        return None  # parameters not JSON-serialisable: do not cache
+        return None  # not JSON-serialisable: do not cache
 
 
 def clear_cache() -> None:

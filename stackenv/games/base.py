@@ -35,6 +35,20 @@ import numpy as np
 #: fraction of the scale of the lower levels' field Jacobian rows ``[G_b1, G_bb]`` (so a 1×1 ``H22`` that is
 #: tiny next to ``H21`` is caught, not only an exact zero). Below it ``Df_1`` exceeds ~1e10 × its usual size.
 SINGULAR_RCOND = 1e-10
+#: Largest magnitude a bound may have: environments hold actions and observations in float32.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def norm(a: Any, axis: int | tuple[int, int] | None = None) -> np.ndarray:
+    """Euclidean (vector) or Frobenius (matrix, ``axis=(-2, -1)``) norm without overflow: ``m‖a/m‖``, ``m = max|a|``.
+
+    ``np.linalg.norm`` squares the entries, so it returns ``inf`` for entries above ~1e154.
+    """
+    a = np.asarray(a, float)
+    m = np.max(np.abs(a), axis=axis, keepdims=True) if a.size else np.zeros((1,) * a.ndim)
+    safe = np.where(m > 0, m, 1.0)
+    out = np.squeeze(m, axis=axis) * np.linalg.norm(a / safe, axis=axis)
+    return out if np.ndim(out) else float(out)
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,11 @@ class Player:
         hi = np.broadcast_to(np.asarray(high, dtype=float), (int(dim),)).copy()
         if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)) and np.all(lo < hi)):
             raise ValueError(f"player {name!r}: need finite bounds with low < high, got {lo} and {hi}")
+        if np.any(np.abs(lo) > FLOAT32_MAX) or np.any(np.abs(hi) > FLOAT32_MAX) or np.any(hi - lo > FLOAT32_MAX):
+            raise ValueError(
+                f"player {name!r}: bounds {lo} and {hi} exceed the float32 range (±{FLOAT32_MAX:.3g}) in which the "
+                "environments hold actions and observations"
+            )
         return Player(name, int(dim), lo, hi, bool(periodic))
 
 
@@ -146,6 +165,23 @@ class Game(ABC):
     def params(self) -> dict[str, Any]:
         """Every parameter of this instance, JSON-friendly (lists, not arrays)."""
         return {}
+
+    def definition(self) -> dict[str, Any]:
+        """Everything that defines this game, JSON-friendly: family, parameters, players, domain, levels.
+
+        Two games with equal definitions have the same costs on the same domain (results may be shared).
+        """
+        return {
+            "family": f"{type(self).__module__}.{type(self).__qualname__}",
+            "name": self.name,
+            "params": self.params,
+            "players": self.agents,
+            "dims": self.dims,
+            "levels": self.levels,
+            "low": self.low.tolist(),
+            "high": self.high.tolist(),
+            "periodic": self.periodic.tolist(),
+        }
 
     @property
     def agents(self) -> list[str]:
@@ -274,7 +310,7 @@ class Game(ABC):
             b = self.below_coords[k]
             Jb = JS[..., b, :]  # Jacobian of the stacked stationarity fields ω_S[b] of all lower levels
             H22 = Jb[..., :, b]
-            scale = np.linalg.norm(Jb, axis=(-2, -1))  # magnitude of the lower levels' field Jacobian rows
+            scale = norm(Jb, axis=(-2, -1))  # magnitude of the lower levels' field Jacobian rows
             jacobian_rows = with_jacobian or k > top  # rows of level k > top are the H22 of the levels above
             for i in self.levels[k]:
                 o = np.arange(self.d)[self.slices[i]]

@@ -145,6 +145,9 @@ class CustomGame(Game):
             **self.user_params,
         }
 
+    def definition(self):
+        return {**super().definition(), "costs": [sp.srepr(e) for e in self.cost_exprs]}
+
     def __reduce__(self):
         # compiled lambdas are rebuilt lazily after unpickling; a registered subclass is found by name
         state = {**self.__dict__, "_fns": {}}

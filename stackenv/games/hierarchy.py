@@ -33,7 +33,7 @@ Closed-form Stackelberg equilibrium (backward induction; 1-indexed firms, ``S_j 
     Nash (all K simultaneous): ``q_k = (A + Σ_m c_m)/(K + 1) − c_k``.
 
 Parameters:
-    ``A`` (demand intercept, > every cost), ``costs`` (unit costs ``c_1..c_K ≥ 0``, ``K = len(costs) ≥ 2``). Both
+    ``A`` (demand intercept, > every cost), ``costs`` (unit costs ``c_1..c_K ≥ 0``, ``2 ≤ K = len(costs) ≤ 200``). Both
     equilibria must be interior (every quantity > 0); otherwise ``ValueError``.
 
 Version history:
@@ -49,6 +49,10 @@ from stackenv.games.cournot import check_costs, check_interior
 from stackenv.games.quadratic import QuadraticBase, role_names
 from stackenv.games.registry import register
 
+#: Most levels a chain may have: the game holds K dense K×K cost matrices Q_k (K³ floats, 64 MB at K = 200) and
+#: ``J_S`` costs O(K⁴); the closed form alone would fail only past K ≈ 1024 (weights 2^{K−1}, quantities 2^{−K}).
+MAX_LEVELS = 200
+
 
 @register
 class Hierarchy(QuadraticBase):
@@ -62,6 +66,11 @@ class Hierarchy(QuadraticBase):
         c = as_float_array(costs, "costs")
         if c.ndim != 1 or c.size < 2:
             raise ValueError(f"hierarchy: costs must list K >= 2 unit costs (one per level), got shape {c.shape}")
+        if c.size > MAX_LEVELS:
+            raise ValueError(
+                f"hierarchy: at most {MAX_LEVELS} levels, got K = {c.size} (the game holds K dense K×K cost "
+                f"matrices: {8 * c.size**3 / 1e9:.3g} GB)"
+            )
         check_costs("hierarchy", self.A, c)
         self.costs_ = c
         self.K = K = c.size

@@ -80,6 +80,16 @@ class QuadraticBase(Game):
 
     def _init_quadratic(self, players: Sequence[Player], levels, Q: np.ndarray, q: np.ndarray) -> None:
         Game.__init__(self, players, levels)
+        # |f_i(x)| ≤ ½ Σ|Q_i| r² + Σ|q_i| r on the box (r = max |bound|): costs, fields and their solves must stay
+        # far inside float64 (a margin of 1e8 for sums and products of the solvers)
+        r = float(np.max(np.maximum(np.abs(self.low), np.abs(self.high))))
+        with np.errstate(over="ignore"):
+            reach = 0.5 * np.abs(Q).sum(axis=(1, 2)) * r * r + np.abs(q).sum(axis=1) * r
+        if not np.all(reach <= np.finfo(float).max * 1e-8):
+            raise ValueError(
+                f"{self.name}: parameters 'Q' and 'q' are too large for this domain: the costs reach "
+                f"{np.max(reach):.3g} on it, beyond what float64 arithmetic can handle (limit 1.8e300)"
+            )
         self.Q, self.q = Q, q  # (n, d, d), (n, d)
         self._J = np.concatenate([Q[i][s, :] for i, s in enumerate(self.slices)], axis=0)
         self._omega0 = np.concatenate([q[i][s] for i, s in enumerate(self.slices)])
@@ -190,7 +200,7 @@ class QuadraticGame(QuadraticBase):
         q = np.zeros((n, d)) if q is None else as_float_array(q, "q", (n, d))
         levels = check_levels(levels, n)
         players = self._box_players(role_names(levels), dims, bound)
-        self._init_quadratic(players, levels, (Q + np.swapaxes(Q, 1, 2)) / 2, q)
+        self._init_quadratic(players, levels, Q / 2 + np.swapaxes(Q, 1, 2) / 2, q)
 
     @property
     def params(self):

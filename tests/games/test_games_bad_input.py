@@ -49,6 +49,16 @@ from stackenv.games import list_games, make
         ("zero_sum", {"instance": "prop2", "A": 3.0}, "conflict"),
         ("torus", {"alpha": (1.0, float("nan"))}, "'alpha' must be finite"),
         ("duopoly", {"nonsense": 1}, "unknown parameter"),
+        # domains beyond float32, the dtype of env actions and observations (issue 17.4)
+        ("duopoly", {"A": 1e39}, "exceed the float32 range"),
+        ("oligopoly", {"A": 1e39}, "exceed the float32 range"),
+        ("quadratic", {"bound": 1e39}, "exceed the float32 range"),
+        ("zero_sum", {"bound": 2e38}, "exceed the float32 range"),  # the width 4e38 does not fit
+        # values whose costs overflow float64 on the domain; chains too deep to hold (issue 17.5)
+        ("quadratic", {"Q": [[[1e308, 0.0], [0.0, 1e308]]] * 2}, "'Q' and 'q' are too large for this domain"),
+        ("quadratic", {"q": [[1e300, 0.0], [0.0, 1.0]]}, "'Q' and 'q' are too large for this domain"),
+        ("zero_sum", {"A": 1e300, "B": 1e300, "C": -1e300}, "too large for this domain"),
+        ("hierarchy", {"costs": [1.0] * 1100}, "at most 200 levels, got K = 1100"),
     ],
 )
 def test_invalid_parameters(name, params, match):
@@ -141,3 +151,13 @@ def test_indefinite_H22_has_no_best_response(params):
     with pytest.raises(ValueError, match="'follower'.*not positive definite.*not a best response"):
         game.response(x, 0)
     assert game.stackelberg_equilibrium() is None
+
+
+def test_envs_refuse_domains_beyond_float32():
+    """The env layer builds its game with make(), so the game's check is the env's (issue 17.4)."""
+    from stackenv.envs import duopoly_v0, quadratic_v0
+
+    with pytest.raises(ValueError, match="exceed the float32 range"):
+        duopoly_v0.parallel_env(feedback="reward", A=1e39)
+    with pytest.raises(ValueError, match="exceed the float32 range"):
+        quadratic_v0.parallel_env(bound=1e39)
