@@ -16,104 +16,26 @@ Notation (Fiez, Chasnov & Ratliff, §2; App. C):
   responses of all levels below it (eq. 1 and App. C.1/C.2); the bottom level's entries are ``∇_i f_i``.
 - ``jacobian_S(x)``   ``J_S = Dω_S``.
 
-For a leader above simultaneous followers F, with ``J_FF = ∂ω_F/∂x_F`` and ``J_F1 = ∂ω_F/∂x_1``,
-``Df_1 = ∇_1 f_1 − J_F1ᵀ J_FF⁻ᵀ ∇_F f_1`` (one adjoint solve, never an explicit inverse). In a staggered
-chain the same formula is applied level by level, bottom-up, with ``ω_F`` replaced by the stacked
-*Stackelberg* fields of all levels below (App. C.1).
+For a leader above simultaneous followers F, with ``H22 = ∂ω_F/∂x_F`` and ``H21 = ∂ω_F/∂x_1`` (App. C.2's
+``J_F`` and ``J_F1``), ``Df_1 = ∇_1 f_1 − H21ᵀ H22⁻ᵀ ∇_F f_1`` (one adjoint solve, never an explicit inverse). In
+a staggered chain the same formula is applied level by level, bottom-up, with ``ω_F`` replaced by the stacked
+*Stackelberg* fields of all levels below (App. C.1; :mod:`stackenv.games.stackelberg`).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
-#: A response Jacobian ``G_bb`` (``H22``) counts as singular when its smallest singular value is at most this
-#: fraction of the scale of the lower levels' field Jacobian rows ``[G_b1, G_bb]`` (so a 1×1 ``H22`` that is
-#: tiny next to ``H21`` is caught, not only an exact zero). Below it ``Df_1`` exceeds ~1e10 × its usual size.
-SINGULAR_RCOND = 1e-10
-#: Largest magnitude a bound may have: environments hold actions and observations in float32.
-FLOAT32_MAX = float(np.finfo(np.float32).max)
+from stackenv.games import stackelberg
+from stackenv.games.players import FLOAT32_MAX, Player, as_float_array, check_levels
+from stackenv.games.spectra import Field, Spectra, dense_spectra
+from stackenv.games.stackelberg import SINGULAR_RCOND, norm
 
-
-def norm(a: Any, axis: int | tuple[int, int] | None = None) -> np.ndarray:
-    """Euclidean (vector) or Frobenius (matrix, ``axis=(-2, -1)``) norm without overflow: ``m‖a/m‖``, ``m = max|a|``.
-
-    ``np.linalg.norm`` squares the entries, so it returns ``inf`` for entries above ~1e154.
-    """
-    a = np.asarray(a, float)
-    m = np.max(np.abs(a), axis=axis, keepdims=True) if a.size else np.zeros((1,) * a.ndim)
-    safe = np.where(m > 0, m, 1.0)
-    out = np.squeeze(m, axis=axis) * np.linalg.norm(a / safe, axis=axis)
-    return out if np.ndim(out) else float(out)
-
-
-@dataclass(frozen=True)
-class Player:
-    """One player: a name, an action dimension and a domain.
-
-    Attributes:
-        name: Role name used by the environments (``"leader"``, ``"follower_0"``, ...).
-        dim: Action dimension ``d_i``.
-        low: Lower bounds, shape ``(dim,)``.
-        high: Upper bounds, shape ``(dim,)``.
-        periodic: If true the action lives on the circle ``[low, high)`` (wraps around).
-    """
-
-    name: str
-    dim: int
-    low: np.ndarray = field(repr=False)
-    high: np.ndarray = field(repr=False)
-    periodic: bool = False
-
-    @staticmethod
-    def box(name: str, dim: int, low: float | Sequence[float], high: float | Sequence[float], periodic=False):
-        """Build a player with box bounds broadcast to ``dim``."""
-        if int(dim) != dim or dim < 1:
-            raise ValueError(f"player {name!r}: action dimension must be a positive integer, got {dim!r}")
-        lo = np.broadcast_to(np.asarray(low, dtype=float), (int(dim),)).copy()
-        hi = np.broadcast_to(np.asarray(high, dtype=float), (int(dim),)).copy()
-        if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)) and np.all(lo < hi)):
-            raise ValueError(f"player {name!r}: need finite bounds with low < high, got {lo} and {hi}")
-        if np.any(np.abs(lo) > FLOAT32_MAX) or np.any(np.abs(hi) > FLOAT32_MAX) or np.any(hi - lo > FLOAT32_MAX):
-            raise ValueError(
-                f"player {name!r}: bounds {lo} and {hi} exceed the float32 range (±{FLOAT32_MAX:.3g}) in which the "
-                "environments hold actions and observations"
-            )
-        return Player(name, int(dim), lo, hi, bool(periodic))
-
-
-def as_float_array(value: Any, name: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
-    """Convert a parameter to a finite float array, raising ``ValueError`` naming it otherwise."""
-    try:
-        arr = np.array(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"parameter {name!r} must be numeric, got {value!r}") from exc
-    if shape is not None and arr.shape != shape:
-        raise ValueError(f"parameter {name!r} must have shape {shape}, got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"parameter {name!r} must be finite, got {value!r}")
-    return arr
-
-
-def check_levels(levels: Any, n: int) -> list[list[int]]:
-    """Validate a ``levels`` parameter (a partition of ``0..n−1`` in hierarchy order, top level first).
-
-    ``None`` gives the default: player 0 leads, every other player follows simultaneously (App. C.2).
-    """
-    if levels is None:
-        return [[0], list(range(1, n))]
-    try:
-        out = [[int(i) for i in lv] for lv in levels]
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"parameter 'levels' must be a list of lists of player indices, got {levels!r}") from exc
-    flat = [i for lv in out for i in lv]
-    if sorted(flat) != list(range(n)) or flat != sorted(flat) or any(not lv for lv in out):
-        raise ValueError(f"parameter 'levels' must partition players 0..{n - 1} in hierarchy order, got {levels!r}")
-    return out
+__all__ = ["FLOAT32_MAX", "SINGULAR_RCOND", "Game", "Player", "as_float_array", "check_levels", "norm"]
 
 
 class Game(ABC):
@@ -194,7 +116,10 @@ class Game(ABC):
     # ------------------------------------------------------------------ input handling
     def check_x(self, x: Any) -> np.ndarray:
         """Validate a joint action: last axis of length ``d``, finite. Returns a float array."""
-        x = np.asarray(x, dtype=float)
+        try:
+            x = np.asarray(x, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.name}: joint action must be numeric, got {x!r}") from None
         if x.ndim == 0 or x.shape[-1] != self.d:
             raise ValueError(f"{self.name}: joint action must have shape (..., {self.d}), got {x.shape}")
         if not np.all(np.isfinite(x)):
@@ -276,80 +201,13 @@ class Game(ABC):
             raise ValueError(f"{self.name}: level index must be an integer in [0, {len(self.levels) - 1}], got {k!r}")
         return int(k)
 
-    def _solve_T(self, M: np.ndarray, rhs: np.ndarray, what: str, scale: np.ndarray | None = None) -> np.ndarray:
-        """Solve ``Mᵀ y = rhs`` (batched) raising ``ValueError`` if ``M`` is (numerically) singular.
-
-        ``scale`` (batched, default ``‖M‖₂``) is the magnitude against which the smallest singular value of
-        ``M`` is compared (:data:`SINGULAR_RCOND`).
-        """
-        sv = np.linalg.svd(M, compute_uv=False)
-        ref = sv[..., 0] if scale is None else np.maximum(sv[..., 0], scale)
-        bad = sv[..., -1] <= SINGULAR_RCOND * np.maximum(ref, 1e-300)
-        if np.any(bad):
-            raise ValueError(
-                f"{self.name}: {what} is singular (smallest singular value {np.min(sv[..., -1]):.3g}); "
-                "the followers' implicit response is not defined here"
-            )
-        return np.linalg.solve(np.swapaxes(M, -1, -2), rhs)
-
     def stackelberg_terms(self, x: np.ndarray, with_jacobian: bool = True, top: int = 0):
-        """Compute ``ω_S`` and (optionally) ``J_S`` bottom-up over the levels, down to level ``top``.
+        """``(ω_S, J_S)`` bottom-up over the levels down to level ``top`` (:mod:`stackenv.games.stackelberg`).
 
-        Returns ``(omega_S, J_S)``; ``J_S`` is ``None`` when ``with_jacobian`` is false. Only the rows of
-        levels ``≥ top`` are Stackelberg rows (``top > 0``: the rows above are ``ω`` and ``J``, which is all a
-        response of the levels below ``top − 1`` needs). ``J_S`` rows of a level with two or more levels below
-        it need fourth derivatives in a non-quadratic game; they come from central differences of that
-        level's exact ``ω_S`` rows (:meth:`_fd_rows`). Raises ``ValueError`` where a response Jacobian
-        (``H22`` in the two-player case) is singular.
+        Only the rows of levels ``≥ top`` are Stackelberg rows (the rows above are ``ω`` and ``J``); ``J_S`` is
+        None when ``with_jacobian`` is false. Raises ``ValueError`` where a response Jacobian ``H22`` is singular.
         """
-        x = self.check_x(x)
-        top = self.check_level(top)
-        om = self.omega(x).copy()
-        JS = self.jacobian(x).copy()
-        for k in range(len(self.levels) - 2, top - 1, -1):
-            b = self.below_coords[k]
-            Jb = JS[..., b, :]  # Jacobian of the stacked stationarity fields ω_S[b] of all lower levels
-            H22 = Jb[..., :, b]
-            scale = norm(Jb, axis=(-2, -1))  # magnitude of the lower levels' field Jacobian rows
-            jacobian_rows = with_jacobian or k > top  # rows of level k > top are the H22 of the levels above
-            for i in self.levels[k]:
-                o = np.arange(self.d)[self.slices[i]]
-                H21 = Jb[..., :, o]
-                g = self.grad(i, x)
-                what = f"the response Jacobian of the levels below {self.players[i].name!r} (H22)"
-                v = self._solve_T(H22, g[..., b, None], what, scale)[..., 0]  # v = H22⁻ᵀ ∇_b f_i
-                om[..., o] = g[..., o] - np.einsum("...ao,...a->...o", H21, v)  # Df_i
-                if not jacobian_rows or not (self.quadratic or k == len(self.levels) - 2):
-                    continue
-                H = self.hessian(i, x)
-                M = self._third_terms(x, k, v)
-                w = self._solve_T(H22, H[..., b, :] - M[..., b, :], what, scale)
-                JS[..., o, :] = H[..., o, :] - M[..., o, :] - np.einsum("...ao,...ac->...oc", H21, w)
-            if jacobian_rows and not (self.quadratic or k == len(self.levels) - 2):
-                JS[..., self.level_coords[k], :] = self._fd_rows(x, k)
-        return om, (JS if with_jacobian else None)
-
-    def _fd_rows(self, x: np.ndarray, k: int) -> np.ndarray:
-        """Level k's rows of ``J_S`` by central differences of its exact ``ω_S`` rows (error ``O(h²)``)."""
-        h = 6e-6 * np.maximum(1.0, np.abs(x))  # ≈ ε^{1/3}, relative to each coordinate's magnitude
-        step = h[..., None, :] * np.eye(self.d)  # (..., c, d): one displaced point per column c
-        rows = self.level_coords[k]
-        plus = self.stackelberg_terms(x[..., None, :] + step, with_jacobian=False, top=k)[0][..., rows]
-        minus = self.stackelberg_terms(x[..., None, :] - step, with_jacobian=False, top=k)[0][..., rows]
-        return np.swapaxes((plus - minus) / (2 * h[..., :, None]), -1, -2)
-
-    def _third_terms(self, x: np.ndarray, k: int, v: np.ndarray) -> np.ndarray:
-        """``M[b, c] = Σ_a v_a ∂J[a, b]/∂x_c`` for the bottom level's field Jacobian rows ``J[a, :]`` (k = K − 2)."""
-        M = np.zeros(x.shape[:-1] + (self.d, self.d))
-        if self.quadratic:
-            return M
-        b = self.below_coords[k]
-        for p in self.levels[k + 1]:
-            u = np.zeros(x.shape[:-1] + (self.d,))
-            sel = np.isin(b, np.arange(self.d)[self.slices[p]])
-            u[..., b[sel]] = v[..., sel]
-            M = M + self.dhessian(p, x, u)
-        return M
+        return stackelberg.stackelberg_terms(self, x, with_jacobian, top)
 
     def omega_S(self, x: np.ndarray) -> np.ndarray:
         """Stackelberg field ``ω_S(x)`` (eq. 1; App. C), shape ``(..., d)``."""
@@ -368,6 +226,10 @@ class Game(ABC):
             e[c] = h
             cols.append((self.omega_S(x + e) - self.omega_S(x - e)) / (2 * h))
         return np.stack(cols, axis=-1)
+
+    def spectra(self, x: np.ndarray, field: Field) -> Spectra:
+        """Eigenvalues, norm and per-player blocks of ``J`` or ``J_S`` at one point (:mod:`stackenv.games.spectra`)."""
+        return dense_spectra(self, x, field)
 
     def total_derivative(self, x: np.ndarray, i: int = 0) -> np.ndarray:
         """Player i's total derivative ``Df_i`` (its block of ``ω_S``), shape ``(..., d_i)``."""
@@ -435,7 +297,7 @@ class Game(ABC):
         for _ in range(iters):
             om, JS = self.lower_terms(x, k)
             F = om[..., b]
-            step = self._solve_T(np.swapaxes(JS[..., b[:, None], b], -1, -2), F[..., None], what)[..., 0]
+            step = stackelberg.solve_T(self, np.swapaxes(JS[..., b[:, None], b], -1, -2), F[..., None], what)[..., 0]
             if np.max(np.abs(F), initial=0.0) <= tol * max(1.0, np.max(np.abs(x), initial=0.0)):
                 break
             x[..., b] = x[..., b] - step

@@ -96,16 +96,12 @@ class Duopoly(Game):
 
     def grad(self, i, x):
         i, x = self.check_player(i), self.check_x(x)
-        q1, q2 = x[..., 0], x[..., 1]
         g = np.empty(x.shape)
-        if i == 0:
-            g[..., 0], g[..., 1] = -(self.A - 2 * q1 - q2 - self.c[0]), q1
-        else:
-            g[..., 0], g[..., 1] = q2, -(self.A - q1 - 2 * q2 - self.c[1])
-        sat = self._saturated(x)
-        if sat.any():
-            g[sat] = 0.0
-            g[sat, i] = self.c[i]
+        g[..., i] = self.omega(x)[..., i]  # ∂f_i/∂q_i
+        g[..., 1 - i] = x[..., i]  # ∂f_i/∂q_j = q_i
+        if self.price_floor:
+            sat = self._saturated(x)
+            g[sat, 1 - i] = 0.0
         return g
 
     def hessian(self, i, x):
@@ -119,21 +115,23 @@ class Duopoly(Game):
         self.check_player(i)
         return np.zeros(self.check_x(x).shape[:-1] + (2, 2))
 
-    # fast paths for the learners (identical to the generic formulas; tested against them)
     def omega(self, x):
-        if self.price_floor:
-            return super().omega(x)
+        """``ω_i = ∂f_i/∂q_i = −(A − Q − q_i − c_i)`` (where the price floor binds: ``c_i``)."""
         x = self.check_x(x)
-        q1, q2 = x[..., 0], x[..., 1]
-        return np.stack([-(self.A - 2 * q1 - q2 - self.c[0]), -(self.A - q1 - 2 * q2 - self.c[1])], -1)
+        om = 2 * x + x[..., ::-1] - self.A + self.c
+        if self.price_floor:
+            om[self._saturated(x)] = self.c
+        return om
 
     def omega_S(self, x):
+        """``(Df_1, ∇_2 f_2)`` with ``Df_1 = ∇_1 f_1 − H21ᵀ H22⁻¹ ∇_2 f_1 = ω_1 − q_1/2`` (``H21 = 1``, ``H22 = 2``,
+        ``∇_2 f_1 = q_1``). With a price floor ``H22`` is piecewise, so the generic recursion is used."""
         if self.price_floor:
             return super().omega_S(x)
         x = self.check_x(x)
-        q1, q2 = x[..., 0], x[..., 1]
-        # Df_1 = ∇_1 f_1 − H21ᵀ H22⁻¹ ∇_2 f_1 with H21 = 1, H22 = 2, ∇_2 f_1 = q_1
-        return np.stack([-(self.A - 2 * q1 - q2 - self.c[0]) - q1 / 2, -(self.A - q1 - 2 * q2 - self.c[1])], -1)
+        om = self.omega(x)
+        om[..., 0] -= x[..., 0] / 2
+        return om
 
     # ------------------------------------------------------------------ closed forms
     def nash_closed_form(self) -> np.ndarray:

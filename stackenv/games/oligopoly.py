@@ -16,9 +16,17 @@ Costs (negative profits, money units):
     ``∇_x f_i = q_i 1 + (Q − A + c_i) e_i``, ``∇²_x f_i = e_i 1ᵀ + 1 e_iᵀ``, ``ω_i = q_i + Q − A + c_i``, and
     ``J = I + 11ᵀ``. All are evaluated in ``O(N)`` per point (``O(N²)`` only for the dense matrices).
 
-Leader's total derivative (App. C.2): ``Df_0 = ∇_0 f_0 − J_F0ᵀ J_FF⁻ᵀ ∇_F f_0`` with ``J_FF = I_N + 11ᵀ``,
-    ``J_F0 = 1`` and ``∇_F f_0 = q_0 1``. Sherman–Morrison, ``(I + 11ᵀ)⁻¹ = I − 11ᵀ/(N + 1)``, makes the
-    adjoint solve ``O(N)``: ``Df_0 = q_0 + Q − A + c_0 − N q_0/(N + 1)``.
+Leader's total derivative (App. C.2): ``Df_0 = ∇_0 f_0 − H21ᵀ H22⁻ᵀ ∇_F f_0`` with the followers' ``H22 = I_N + 11ᵀ``
+    (App. C.2's ``J_F``), ``H21 = 1`` and ``∇_F f_0 = q_0 1``. Sherman–Morrison, ``(I + 11ᵀ)⁻¹ = I − 11ᵀ/(N + 1)``,
+    makes the adjoint solve ``O(N)``: ``Df_0 = q_0 + Q − A + c_0 − N q_0/(N + 1)``, and ``J_S = J − δ e_0 e_0ᵀ``
+    with ``δ = N/(N + 1)``.
+
+Spectra (what classifying a point needs, in closed form so that N = 10⁵ costs O(N); ``n = N + 1`` firms):
+    ``J = I + 11ᵀ`` has eigenvalues 1 (N times) and ``N + 2``, ``‖J‖_F² = n² + 3n``; every own Hessian is 2.
+    ``J_S`` is the identity on the vectors with ``v_0 = 0``, ``Σv = 0`` (eigenvalue 1, ``N − 1`` times); on
+    ``span{e_0, 1}`` it acts as ``[[2 − δ, N], [1, N + 1]]``: trace ``T = N + 3 − δ``, determinant 2, so the last
+    two eigenvalues are ``(T ± √(T² − 8))/2``; ``‖J_S‖_F² = n² + 3n − 4 + (2 − δ)²``. The followers' reduced
+    Hessians are their own (2); the leader's is ``2 − δ − 1ᵀ(I + 11ᵀ)⁻¹1 = 2/(N + 1)`` (its profit's curvature).
 
 Closed-form equilibria (``C_F = Σ_{followers} c_i``, ``C = c_0 + C_F``):
     Followers' Nash response to ``q_0``: summing ``q_i + q_0 + S_F − A + c_i = 0`` over followers gives
@@ -44,6 +52,7 @@ import numpy as np
 from stackenv.games.base import Game, Player, as_float_array
 from stackenv.games.cournot import check_costs, check_interior
 from stackenv.games.registry import register
+from stackenv.games.spectra import Spectra, check_field
 
 
 @register
@@ -86,7 +95,7 @@ class Oligopoly(Game):
     def grad(self, i, x):
         i, x = self.check_player(i), self.check_x(x)
         g = np.repeat(x[..., i : i + 1], self.d, axis=-1)  # ∂f_i/∂q_j = q_i (j ≠ i)
-        g[..., i] += x.sum(-1) - self.A + self.c[i]
+        g[..., i] = self.omega(x)[..., i]
         return g
 
     def hessian(self, i, x):
@@ -98,7 +107,7 @@ class Oligopoly(Game):
 
     def omega(self, x):
         x = self.check_x(x)
-        return x + x.sum(-1, keepdims=True) - self.A + self.c
+        return x + x.sum(-1, keepdims=True) - self.A + self.c  # ω_i = ∂f_i/∂q_i = q_i + Q − A + c_i
 
     def jacobian(self, x):
         x = self.check_x(x)
@@ -110,14 +119,27 @@ class Oligopoly(Game):
         om = self.omega(x)
         q0 = x[..., :1]
         gF = np.repeat(q0, self.N, axis=-1)  # ∇_F f_0 = q_0 1
-        v = gF - gF.sum(-1, keepdims=True) / (self.N + 1)  # J_FF⁻ᵀ ∇_F f_0 (Sherman–Morrison)
-        om[..., 0] -= v.sum(-1)  # − J_F0ᵀ v with J_F0 = 1
+        v = gF - gF.sum(-1, keepdims=True) / (self.N + 1)  # H22⁻ᵀ ∇_F f_0 (Sherman–Morrison)
+        om[..., 0] -= v.sum(-1)  # − H21ᵀ v with H21 = 1
         return om
 
     def jacobian_S(self, x):
         JS = self.jacobian(x)
-        JS[..., 0, 0] -= self.N / (self.N + 1)
+        JS[..., 0, 0] -= self.N / (self.N + 1)  # δ
         return JS
+
+    def spectra(self, x, field):
+        """:class:`~stackenv.games.spectra.Spectra` of ``J`` or ``J_S`` in closed form (module docstring), O(N)."""
+        self.check_x(x)
+        n, N, delta = self.d, self.N, self.N / (self.N + 1)
+        if check_field(field) == "omega":
+            eig = np.concatenate([np.ones(N), [N + 2.0]])
+            return Spectra(eig.astype(complex), float(np.sqrt(n * n + 3.0 * n)), (np.array([2.0]),) * n, (0.0,) * n)
+        T = N + 3 - delta
+        root = np.sqrt(T * T - 8)
+        eig = np.concatenate([np.ones(N - 1), [(T - root) / 2, (T + root) / 2]])
+        norm = float(np.sqrt(n * n + 3.0 * n - 4 + (2 - delta) ** 2))
+        return Spectra(eig.astype(complex), norm, (np.array([2 / (N + 1)]),) + (np.array([2.0]),) * N, (0.0,) * n)
 
     def response(self, x, k: int = 0, iters: int = 100, tol: float = 1e-12):
         """Followers' Cournot–Nash response ``r_i(q_0) = (A − q_0 + C_F)/(N + 1) − c_i`` (closed form, ``k = 0``)."""

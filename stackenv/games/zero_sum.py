@@ -110,7 +110,7 @@ class ZeroSum(QuadraticBase):
 
     def __init__(self, A=None, B=None, C=None, a=None, b=None, bound: float = 10.0, instance: str | None = None):
         given = {"A": A, "B": B, "C": C, "a": a, "b": b}
-        if instance is not None and instance not in INSTANCES:
+        if instance is not None and (not isinstance(instance, str) or instance not in INSTANCES):
             raise ValueError(f"zero_sum: unknown instance {instance!r}; valid: {sorted(INSTANCES)} or None")
         if instance is None and all(given[k] is None for k in "ABC"):
             instance = "prop2"

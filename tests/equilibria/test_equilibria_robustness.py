@@ -9,6 +9,7 @@ import pytest
 
 from stackenv import equilibria as eq
 from stackenv.cli import main
+from stackenv.equilibria.cache import cache_key
 from stackenv.games import CustomGame, make
 from stackenv.games.base import norm
 
@@ -47,7 +48,7 @@ def test_the_cache_is_keyed_on_levels_periodicity_and_costs():
             high=3,
         ),
     ]
-    keys = {eq._cache_key(g) for g in games}
+    keys = {cache_key(g) for g in games}
     assert len(keys) == len(games)
     cached = [[p.x for p in eq.stackelberg_equilibria(g)] for g in games]
     fresh = [[p.x for p in eq.stackelberg_equilibria(g, cache=False)] for g in games]
@@ -55,7 +56,7 @@ def test_the_cache_is_keyed_on_levels_periodicity_and_costs():
         assert len(cx) == len(fx)
         np.testing.assert_allclose(cx, fx, rtol=1e-10, atol=1e-12)
     # a new, equal game still hits the cache
-    assert eq._cache_key(CustomGame([a, b, c], dims=[1, 1, 1], levels=[[0], [1, 2]], low=-3, high=3)) in keys
+    assert cache_key(CustomGame([a, b, c], dims=[1, 1, 1], levels=[[0], [1, 2]], low=-3, high=3)) in keys
 
 
 def test_norm_does_not_overflow():

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from stackenv import equilibria as eq
+from stackenv.equilibria import search as search_module
 from stackenv.games import make
 from stackenv.games.duopoly import Duopoly
 
@@ -175,7 +176,7 @@ def test_results_are_cached_and_read_only(monkeypatch):
     g = make("torus", alpha=(1.0, 1.2))
     first = eq.critical_points(g)
     calls = []
-    monkeypatch.setattr(eq, "_search", lambda *a: calls.append(a) or ([], []))
+    monkeypatch.setattr(search_module, "search", lambda *a: calls.append(a) or ([], []))
     again = eq.critical_points(make("torus", alpha=(1.0, 1.2)))  # a new, equal game hits the cache
     assert calls == [] and [p.x.tolist() for p in again] == [p.x.tolist() for p in first]
     with pytest.raises(ValueError):

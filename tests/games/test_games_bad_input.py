@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stackenv.games import list_games, make
+from stackenv.games import Player, list_games, make
 
 
 @pytest.mark.parametrize(
@@ -161,3 +161,21 @@ def test_envs_refuse_domains_beyond_float32():
         duopoly_v0.parallel_env(feedback="reward", A=1e39)
     with pytest.raises(ValueError, match="exceed the float32 range"):
         quadratic_v0.parallel_env(bound=1e39)
+
+
+@pytest.mark.parametrize(
+    "probe, match",
+    [
+        (lambda: Player.box("p", None, 0.0, 1.0), "action dimension must be a positive integer"),
+        (lambda: Player.box("p", float("nan"), 0.0, 1.0), "action dimension must be a positive integer"),
+        (lambda: Player.box("p", 2, "low", 1.0), "bounds must be numbers"),
+        (lambda: make("duopoly").omega("ab"), "joint action must be numeric"),
+        (lambda: make("duopoly").omega([[1.0, 2.0], [3.0]]), "joint action must be numeric"),
+        (lambda: make("zero_sum", instance=["prop2"]), "unknown instance"),
+    ],
+)
+def test_game_checks_raise_value_errors(probe, match):
+    """One error type for bad input to a game: ValueError naming the problem (these raised TypeError or bare
+    numpy errors before)."""
+    with pytest.raises(ValueError, match=match):
+        probe()
