@@ -11,6 +11,11 @@ The loop in ``agents.play`` drives it::
         obs, reward = env.step(...)          # what the env's feedback mode gives this agent
         learner.update(obs, reward, k)       # x_{k+1} = project(_step(obs, reward, k))
 
+After ``bind``/``reset`` a learner has: game, agents (names held), agent (the name, or a label for a block), i
+(first player index), level, dim (``Σ d_i``), slice (into the joint action), low, high (``(dim,)`` bounds),
+periodic, x (``(B, dim)`` current iterate), active (``(B,)`` runs still going), stop_reason (per run, ``None``
+while active) and diagnostics (a dict of counters).
+
 The rule itself is one method, :meth:`Learner._step`: the next iterate as a function of the current iterate
 ``self.x``, the feedback ``obs`` (and ``reward``), the step index ``k`` and whatever state the rule keeps
 (e.g. the previous gradient). Rules that randomise or respond also override ``_reset`` / ``act``. The base
@@ -54,6 +59,7 @@ from agents.roles import (  # noqa: F401  (the vocabulary, re-exported where lea
     Role,
     agent_indices,
     check_feedback,
+    check_seat,
     player_index,
     player_roles,
     provided_needs,
@@ -71,11 +77,7 @@ class Learner(ABC):
         responds: if true, ``act`` needs this step's actions of the levels above (a best response).
         block: if true, the rule can hold several agents of one level at once (module docstring).
 
-    Instance attributes after :meth:`bind` / :meth:`reset`:
-        game, agents (names held), agent (the name, or a label for a block), i (first player index), level,
-        dim (``Σ d_i``), slice (into the joint action), low, high (``(dim,)`` bounds), periodic,
-        x (``(B, dim)`` current iterate), active (``(B,)`` runs still going), stop_reason (per run, ``None``
-        while active), diagnostics (dict of counters).
+    Instance attributes: see the module docstring.
     """
 
     name: ClassVar[str] = "learner"
@@ -86,15 +88,10 @@ class Learner(ABC):
 
     def __init__(self) -> None:
         self.game: Game | None = None
-        self.agent: str | None = None
-        self.agents: tuple[str, ...] = ()
-        self.i = -1
-        self.level = -1
-        self.dim = 0
-        self.feedback: str | None = None
-        self.slice = slice(0, 0)
-        self.x = np.zeros((0, 0))
-        self.active = np.zeros(0, bool)
+        self.agent, self.agents, self.feedback = None, (), None
+        self.i = self.level = -1
+        self.dim, self.slice = 0, slice(0, 0)
+        self.x, self.active = np.zeros((0, 0)), np.zeros(0, bool)
         self.stop_reason: list[str | None] = []
         self.diagnostics: dict[str, Any] = {}
         self._warned: set[str] = set()
@@ -114,41 +111,12 @@ class Learner(ABC):
         return bool(cls.roles & player_roles(game, player_index(game, agent)))
 
     def bind(self, game: Game, agent: str | int | Sequence[str | int], feedback: str | None = None) -> Learner:
-        """Attach the learner to one player of ``game`` — or to a block of players (module docstring).
-
-        Args:
-            game: the game being played.
-            agent: the player's name or index, or (rules with ``block = True``) a sequence of players of one
-                level on adjacent coordinates, in agent order.
-            feedback: the environment's feedback mode for this agent (``None`` skips the check).
-
-        Raises:
-            ValueError: the rule cannot play this role, the feedback mode does not give it what it needs, or
-                the block is not one level on adjacent coordinates.
-        """
-        if not isinstance(game, Game):
-            raise ValueError(f"{self.name}: expected a stackenv Game, got {type(game).__name__}")
-        idx = agent_indices(game, agent)
+        """Attach the learner to ``agent`` (name or index; a sequence of agents of one level for a block rule) of
+        ``game`` under env feedback mode ``feedback`` (``None``: unchecked). ``ValueError`` as
+        :func:`~agents.roles.check_seat` says: a role the rule cannot play, feedback it cannot use, a bad block."""
+        idx = check_seat(self, game, agent, feedback)
         i = idx[0]
-        if len(idx) > 1:
-            self._check_block(game, idx)
-        have = player_roles(game, i)
-        name = game.players[i].name
-        label = name if len(idx) == 1 else f"{name}…{game.players[idx[-1]].name}"
-        if not self.roles & have:
-            raise ValueError(
-                f"learner {self.name!r} can play {sorted(self.roles)} but agent {label!r} of {game.name} is "
-                f"{' and '.join(sorted(have)) or 'neither leader nor follower'}"
-            )
-        has_below = "leader" in have
-        if feedback is not None:
-            check_feedback(feedback)
-            ok = self.feedback_modes(has_below)
-            if feedback not in ok:
-                raise ValueError(
-                    f"learner {self.name!r} on agent {label!r} needs {self.needs!r} feedback, which env feedback "
-                    f"mode {feedback!r} does not provide; usable modes: {', '.join(ok) or 'none'}"
-                )
+        label = game.players[i].name if len(idx) == 1 else f"{game.players[i].name}…{game.players[idx[-1]].name}"
         self.game, self.agent, self.i = game, label, i
         self.agents = tuple(game.players[j].name for j in idx)
         self.level = game.level_of[i]
@@ -159,18 +127,6 @@ class Learner(ABC):
         self.feedback = feedback
         self._bind()
         return self
-
-    def _check_block(self, game: Game, idx: list[int]) -> None:
-        if not self.block:
-            raise ValueError(f"learner {self.name!r} plays one agent at a time, got a block of {len(idx)} agents")
-        levels = {game.level_of[j] for j in idx}
-        adjacent = all(game.slices[a].stop == game.slices[b].start for a, b in zip(idx, idx[1:]))
-        periodic = {bool(game.players[j].periodic) for j in idx}
-        if len(levels) != 1 or not adjacent or len(periodic) != 1:
-            raise ValueError(
-                f"{self.name}: a block must be agents of one level on adjacent coordinates, in agent order, with one "
-                f"kind of domain (got levels {sorted(levels)}, adjacent={adjacent})"
-            )
 
     def _bind(self) -> None:  # noqa: B027  (optional hook)
         """Hook for subclasses (e.g. per-level defaults). Called at the end of :meth:`bind`."""
@@ -189,22 +145,10 @@ class Learner(ABC):
 
     # ------------------------------------------------------------------ the loop's interface
     def reset(self, x0: Any, rng: np.random.Generator | None = None, obs: Any = None) -> None:
-        """Start B runs from ``x0`` (shape ``(B, d_i)``; ``(d_i,)`` means B = 1).
-
-        Args:
-            x0: initial actions, inside the domain (periodic coordinates are wrapped, boxes clipped).
-            rng: the learner's own random stream (only randomised rules use it).
-            obs: the environment's observation at ``x0`` (for policies acting on observations, and rules
-                that respond from the start).
-        """
+        """Start B runs from ``x0`` ``(B, d_i)`` (``(d_i,)``: B = 1; wrapped/clipped into the domain), with the
+        learner's own random stream ``rng`` and the env's observation ``obs`` at ``x0`` (for rules that use it)."""
         self._require_bound()
-        x0 = np.array(x0, dtype=float)
-        if x0.ndim == 1:
-            x0 = x0[None, :]
-        if x0.ndim != 2 or x0.shape[1] != self.dim:
-            raise ValueError(f"{self.name} on {self.agent!r}: x0 must have shape (B, {self.dim}), got {x0.shape}")
-        if not np.all(np.isfinite(x0)):
-            raise ValueError(f"{self.name} on {self.agent!r}: x0 contains non-finite values: {x0}")
+        x0 = check_x0(self, x0)
         self.x = self.project(x0)
         B = x0.shape[0]
         self.active = np.ones(B, bool)
@@ -223,22 +167,13 @@ class Learner(ABC):
         return self.x.shape[0]
 
     def act(self, x: np.ndarray | None = None) -> np.ndarray:
-        """The action to play at this step, shape ``(B, d_i)``.
-
-        Args:
-            x: the joint action so far, ``(B, d)``, with this step's actions of the levels above filled
-                in (used only by rules with ``responds = True``).
-        """
+        """The action ``(B, d_i)`` to play at this step; ``x``: the joint action ``(B, d)`` with this step's actions
+        of the levels above filled in (used only by rules with ``responds = True``)."""
         return self.x.copy()
 
     def update(self, obs: Any, reward: Any, k: int) -> None:
-        """Take step k (k = 1, 2, ...) from the feedback observed at the action just played.
-
-        Args:
-            obs: this agent's observation (see docs/architecture.md §3 for the shapes per mode).
-            reward: ``(B,)`` rewards ``−f_i`` (noisy in ``reward`` mode); ``None`` for a block.
-            k: iteration index, starting at 1 (step sizes are ``γ_k``).
-        """
+        """Step k (1, 2, ...) from the feedback at the action just played: ``obs`` (shapes per mode in
+        docs/architecture.md §3) and ``reward`` ``(B,)`` (``−f_i``, noisy in ``reward`` mode; ``None`` for a block)."""
         if int(k) != k or k < 1:
             raise ValueError(f"{self.name}: iteration index k must be a positive integer, got {k!r}")
         self.last_obs = obs
@@ -275,18 +210,7 @@ class Learner(ABC):
         return self._check_shape(obs, self.dim, "observation")
 
     def _check_shape(self, a: Any, width: int, what: str) -> np.ndarray:
-        a = np.asarray(a, dtype=float)
-        B = self.x.shape[0]
-        if a.shape == (B, width):
-            return a
-        if a.ndim == 1 and B == 1:
-            a = a[None]
-        if a.shape != (B, width):
-            raise ValueError(
-                f"{self.name} on {self.agent!r}: {what} must have shape ({B}, {width}) under feedback "
-                f"{self.feedback!r}, got {a.shape}"
-            )
-        return a
+        return check_shape(self, a, width, what)
 
     def _warn_once(self, key: str, message: str) -> None:
         if key not in self._warned:
@@ -295,3 +219,31 @@ class Learner(ABC):
 
     def _count(self, key: str, n: int | np.integer) -> None:
         self.diagnostics[key] = int(self.diagnostics.get(key, 0)) + int(n)
+
+
+def check_x0(learner: Learner, x0: Any) -> np.ndarray:
+    """``x0`` as a finite ``(B, dim)`` float array (``(dim,)`` means B = 1); ``ValueError`` otherwise."""
+    x0 = np.array(x0, dtype=float)
+    if x0.ndim == 1:
+        x0 = x0[None, :]
+    if x0.ndim != 2 or x0.shape[1] != learner.dim:
+        raise ValueError(f"{learner.name} on {learner.agent!r}: x0 must have shape (B, {learner.dim}), got {x0.shape}")
+    if not np.all(np.isfinite(x0)):
+        raise ValueError(f"{learner.name} on {learner.agent!r}: x0 contains non-finite values: {x0}")
+    return x0
+
+
+def check_shape(learner: Learner, a: Any, width: int, what: str) -> np.ndarray:
+    """Feedback ``a`` as a ``(B, width)`` float array (a 1-d array when B = 1); ``ValueError`` naming it otherwise."""
+    a = np.asarray(a, dtype=float)
+    B = learner.x.shape[0]
+    if a.shape == (B, width):
+        return a
+    if a.ndim == 1 and B == 1:
+        a = a[None]
+    if a.shape != (B, width):
+        raise ValueError(
+            f"{learner.name} on {learner.agent!r}: {what} must have shape ({B}, {width}) under feedback "
+            f"{learner.feedback!r}, got {a.shape}"
+        )
+    return a

@@ -6,7 +6,7 @@ One module owns these names (the learners, the registry and ``agents.play`` impo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -89,3 +89,41 @@ def agent_indices(game: Game, agents: str | int | Sequence[str | int]) -> list[i
     if not out:
         raise ValueError(f"{game.name}: a block of agents must name at least one agent")
     return out
+
+
+def check_seat(learner: Any, game: Game, agent: str | int | Sequence[str | int], feedback: str | None) -> list[int]:
+    """The player indices ``learner`` (an ``agents.base.Learner``) would hold as ``agent`` — one player, or a block
+    of one level on adjacent coordinates for rules with ``block = True`` — after checking the role it can play and
+    that ``feedback`` (``None``: unchecked) gives it what it needs; ``ValueError`` naming the problem otherwise."""
+    if not isinstance(game, Game):
+        raise ValueError(f"{learner.name}: expected a stackenv Game, got {type(game).__name__}")
+    idx = agent_indices(game, agent)
+    i = idx[0]
+    if len(idx) > 1:
+        if not learner.block:
+            raise ValueError(f"learner {learner.name!r} plays one agent at a time, got a block of {len(idx)} agents")
+        levels = {game.level_of[j] for j in idx}
+        adjacent = all(game.slices[a].stop == game.slices[b].start for a, b in zip(idx, idx[1:]))
+        periodic = {bool(game.players[j].periodic) for j in idx}
+        if len(levels) != 1 or not adjacent or len(periodic) != 1:
+            raise ValueError(
+                f"{learner.name}: a block must be agents of one level on adjacent coordinates, in agent order, with "
+                f"one kind of domain (got levels {sorted(levels)}, adjacent={adjacent})"
+            )
+    have = player_roles(game, i)
+    name = game.players[i].name
+    label = name if len(idx) == 1 else f"{name}…{game.players[idx[-1]].name}"
+    if not learner.roles & have:
+        raise ValueError(
+            f"learner {learner.name!r} can play {sorted(learner.roles)} but agent {label!r} of {game.name} is "
+            f"{' and '.join(sorted(have)) or 'neither leader nor follower'}"
+        )
+    if feedback is not None:
+        check_feedback(feedback)
+        ok = learner.feedback_modes("leader" in have)
+        if feedback not in ok:
+            raise ValueError(
+                f"learner {learner.name!r} on agent {label!r} needs {learner.needs!r} feedback, which env feedback "
+                f"mode {feedback!r} does not provide; usable modes: {', '.join(ok) or 'none'}"
+            )
+    return idx
