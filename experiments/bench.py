@@ -1,13 +1,18 @@
-"""Benchmarks: env steps/s, batched learning vs hand-written numpy, N-follower scaling, tournament time.
+"""Benchmarks: env steps/s, batched learning vs hand-written numpy, the N-follower path up to 10⁶ followers, PPO on
+the vectorised single-agent env, tournament time.
 
     python -m experiments.bench [--json results/bench.json]          # the standard workloads
     python -m experiments.bench --tiny                                # seconds; what the tests run
+    python -m experiments.bench --json docs/bench.json --readme README.md   # refresh the README's table
 
 Every rate is measured in this process, next to its reference, so ratios are like for like. The JSON has
-``machine`` (cores, CPU model, Python, NumPy), ``env_steps_per_s`` (+ ``bare_env_steps_per_s`` and
+``machine`` (cores, CPU model, Python, NumPy, load average), ``env_steps_per_s`` (+ ``bare_env_steps_per_s`` and
 ``env_ratio``), ``batched_game_steps_per_s`` (+ ``handwritten_game_steps_per_s``, ``batched_ratio``),
-``n_follower`` (per-N leader-update times, fitted growth exponents, wall time of 1,000 iterations at
-N = 1000) and ``tournament_seconds``.
+``n_follower`` (per N in ``N`` — decades up to ``--max-n``: the default path's ``step_seconds``,
+``setup_seconds`` and ``peak_rss_mb``, one process per N, with ``growth_exponent`` over the largest decade
+(``growth_decade``) and ``failed``; leader-update times ``structured_s``/``krylov_s`` with their fitted
+exponents; the wall time of 1,000 iterations at N = 1000), ``sb3_vec_speedup`` (+ ``sb3_vec_seconds``,
+``sb3_dummy_seconds``, ``sb3_vec_workload``) and ``tournament_seconds``.
 
 Profile notes (issue 6; pyinstrument / line_profiler, 2 shared AMD EPYC cores; before → after):
     batched (0.17 → 0.53 of the hand-written loop): reset built 3000 ``default_rng`` at ~9 µs each (now one
@@ -31,7 +36,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import math
 import os
 import platform
 import tempfile
@@ -46,11 +50,16 @@ from pettingzoo import ParallelEnv
 
 from agents import GradientPlay, HierarchicalLeader, PowerSchedule, play
 from agents.n_followers import NFollowerLeader, n_follower_learners
+from experiments.bench_lib import NOISE_STD, n_follower_scaling, oligopoly, sb3_vec_speedup
 from experiments.common import arg, best_time, markdown_table, parse_args, write_json
 from stackenv.envs import BatchedStackelbergEnv, StackelbergParallelEnv
 from stackenv.games import make
 
-NOISE_STD = math.sqrt(10.0)  # the paper's N(0, 10): variance 10
+#: PPO settings of the SB3VecEnv-vs-DummyVecEnv benchmark (64 envs × 64 steps per rollout).
+SB3_PPO = {"n_steps": 64, "batch_size": 512, "n_epochs": 4}
+README_START, README_END = "<!-- bench-table -->", "<!-- /bench-table -->"
+#: The learner-side Krylov leader is measured up to this N (its second_order feedback holds dense N × N blocks).
+KRYLOV_MAX_N = 1000
 #: The standard tournament's 5 × 5 rules (issue 6): every leader rule kind (Stackelberg, Nash, opponent
 #: shaping, optimistic, bandit) against every follower-capable rule.
 STANDARD_LEADERS = ("hierarchical", "gradient", "lola", "optimistic", "zeroth_order")
@@ -69,6 +78,8 @@ class Args:
     tiny: bool = arg(False, "tiny workloads (seconds): checks that every benchmark runs, numbers meaningless")
     repeats: int = arg(3, "timing repeats; the best is reported")
     tournament: bool = arg(True, "run the standard tournament (the slowest benchmark)")
+    max_n: int = arg(10**4, "largest N of the default N-follower path (decades from 10 up to it)")
+    readme: Path | None = arg(None, "also rewrite this README's benchmark table from this run")
 
 
 def machine() -> dict[str, Any]:
@@ -87,6 +98,7 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "numpy": np.__version__,
         "platform": platform.platform(),
+        "load_average": os.getloadavg()[0],  # other processes' demand when the run started (shared machines)
     }
 
 
@@ -181,27 +193,34 @@ def bench_batched(B: int, K: int, repeats: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- 3. N followers
-def bench_n_followers(ns: list[int], iters: int, repeats: int) -> dict[str, Any]:
-    """Leader-update time vs N: the env's structured total derivative (hierarchical feedback: one O(N)
-    Sherman–Morrison adjoint solve) and the learner-side Krylov solve from ``second_order`` blocks."""
+def bench_n_followers(ns: list[int], iters: int, repeats: int, step_budget: int) -> dict[str, Any]:
+    """Per N: the default path's ``play`` step time and peak memory (:func:`experiments.bench_lib.n_follower_scaling`,
+    with ``growth_exponent`` over the largest decade), and the leader's total derivative alone — the env's
+    structured one (hierarchical feedback: one O(N) Sherman–Morrison adjoint solve) and the learner-side Krylov
+    solve from ``second_order`` blocks (dense N × N: only up to ``KRYLOV_MAX_N``, ``None`` above)."""
     out: dict[str, Any] = {"N": ns, "structured_s": [], "krylov_s": []}
+    out.update(n_follower_scaling(ns, step_budget))
     rng = np.random.default_rng(0)
     for N in ns:
-        costs = np.linspace(1.0, 10.0, N)
-        game = make("oligopoly", A=1000.0 + 20 * N, leader_cost=5.0, follower_costs=costs.tolist())
+        game = oligopoly(N)
         x = game.stackelberg_closed_form()[None] + rng.normal(0, 0.1, (1, game.d))
         out["structured_s"].append(best_time(lambda g=game, x=x: g.omega_S(x), repeats * 5))
+        if N > KRYLOV_MAX_N:
+            out["krylov_s"].append(None)
+            continue
         leader = NFollowerLeader(PowerSchedule(1.0, 1.0), solver="cg").bind(game, "leader", "second_order")
         leader.reset(x[:, :1])
         H22, H21 = game.response_blocks(x, 0)
         obs = {"grad": game.grad(0, x), "H22": H22, "H21": H21}
         out["krylov_s"].append(best_time(lambda lr=leader, o=obs: lr.update(o, None, 1), repeats))
-    logn = np.log(np.asarray(ns, float))
     for key in ("structured", "krylov"):
-        t = np.log(np.asarray(out[f"{key}_s"]))
-        out[f"{key}_exponent"] = float(np.polyfit(logn[-3:], t[-3:], 1)[0]) if len(ns) >= 2 else float("nan")
-        # the local slope between the two largest N (the fit above includes small-N overheads)
-        out[f"{key}_exponent_top"] = float((t[-1] - t[-2]) / (logn[-1] - logn[-2])) if len(ns) >= 2 else float("nan")
+        measured = [(N, t) for N, t in zip(ns, out[f"{key}_s"]) if t is not None][-3:]
+        logn, t = np.log([m[0] for m in measured]), np.log([m[1] for m in measured])
+        # fitted over the (up to) three largest N measured, and the local slope between the two largest
+        out[f"{key}_exponent"] = float(np.polyfit(logn, t, 1)[0]) if len(measured) >= 2 else float("nan")
+        out[f"{key}_exponent_top"] = (
+            float((t[-1] - t[-2]) / (logn[-1] - logn[-2])) if len(measured) >= 2 else float("nan")
+        )
     # wall time of `iters` full leader iterations at N = 1000 (structured total derivative + step)
     N = 1000
     game = make("oligopoly", A=30000.0, leader_cost=5.0, follower_costs=np.linspace(1.0, 10.0, N).tolist())
@@ -255,73 +274,122 @@ def bench_tournament(seeds: int, steps: int) -> dict[str, Any]:
     }
 
 
+def _g(v: float | None, fmt: str = ".3g") -> str:
+    return "—" if v is None else format(v, fmt)
+
+
+def table(res: dict[str, Any]) -> str:
+    """The benchmark table from a result dict (what ``main`` prints, and the README's block)."""
+    m, nf, bw, sw = res["machine"], res["n_follower"], res["batched_workload"], res["sb3_vec_workload"]
+    rows = [
+        [
+            "PettingZoo parallel env steps/s (duopoly, gradient, noise)",
+            _g(res["env_steps_per_s"]),
+            f"bare ParallelEnv {_g(res['bare_env_steps_per_s'])}",
+            _g(res["env_ratio"], ".2f"),
+            "≥ 0.5",
+        ],
+        [
+            f"batched game-steps/s (B={bw['B']}, K={bw['K']}; `play` + `BatchedStackelbergEnv`)",
+            _g(res["batched_game_steps_per_s"]),
+            f"hand-written numpy {_g(res['handwritten_game_steps_per_s'])}",
+            _g(res["batched_ratio"], ".2f"),
+            "≥ 0.5",
+        ],
+        [
+            f"PPO `learn({sw['total_timesteps']})`, {sw['n_envs']} envs (s): `SB3VecEnv` vs `DummyVecEnv` of "
+            "`SingleAgentEnv`s",
+            _g(res["sb3_vec_seconds"]),
+            f"DummyVecEnv {_g(res['sb3_dummy_seconds'])}",
+            _g(res["sb3_vec_speedup"], ".2f") + "× faster",
+            "≥ 2×",
+        ],
+    ]
+    for N, step, rss in zip(nf["N"], nf["step_seconds"], nf["peak_rss_mb"]):
+        target = "≤ 0.2 s / ≤ 2000 MB" if N == 10**6 else ""
+        rows.append(
+            [
+                f"default N-follower path, N = {N:,}: one `play` step (s) / peak RSS (MB)",
+                f"{_g(step)} / {_g(rss, '.0f')}",
+                "",
+                "",
+                target,
+            ]
+        )
+    if nf["growth_decade"] is not None:
+        a, b = nf["growth_decade"]
+        rows.append(
+            [f"growth exponent of that step time, N = {a:,}…{b:,}", _g(nf["growth_exponent"], ".2f"), "", "", "≤ 1.1"]
+        )
+    if nf["failed"]:
+        rows.append([f"default N-follower path failed at {nf['failed'].split(':')[0]}", "", "", "", ""])
+    rows += [
+        [
+            "N-follower leader update, fitted exponent (structured O(N) / Krylov on dense blocks, N ≤ "
+            f"{KRYLOV_MAX_N:,})",
+            f"{nf['structured_exponent']:.2f} / {nf['krylov_exponent']:.2f}",
+            f"local slope {nf['structured_exponent_top']:.2f} / {nf['krylov_exponent_top']:.2f}",
+            "",
+            "≤ 2",
+        ],
+        [
+            f"{nf['iterations_at_1000']} `play` iterations at N=1000 (s)",
+            _g(nf["seconds_for_iterations_at_1000"]),
+            "",
+            "",
+            "≤ 10",
+        ],
+    ]
+    if res["tournament_seconds"] is not None:
+        tw = res["tournament_workload"]
+        rows.append(
+            [
+                f"standard tournament, 5 × 5 rules × {tw['games']} games × {tw['seeds']} seeds × {tw['steps']} "
+                "steps, loky (s)",
+                _g(res["tournament_seconds"]),
+                "",
+                "",
+                "≤ 60",
+            ]
+        )
+    head = (
+        f"Machine: {m['cores']} cores, {m['cpu_model']}, Python {m['python']}, NumPy {m['numpy']}, load average "
+        f"{m['load_average']:.1f} at the start (`python -m experiments.bench`, one run)."
+    )
+    return head + "\n\n" + markdown_table(["benchmark", "ours", "reference", "ratio", "target"], rows)
+
+
+def write_readme(path: Path, res: dict[str, Any]) -> None:
+    """Replace the block between ``<!-- bench-table -->`` and ``<!-- /bench-table -->`` in ``path``."""
+    text = path.read_text()
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    path.write_text(text[:start] + "\n" + table(res) + "\n" + text[end:])
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(Args, argv)
     warnings.simplefilter("ignore")
     if args.tiny:
-        sizes = {"env": 2000, "B": 50, "K": 50, "ns": [10, 30, 100], "iters": 20, "seeds": 2, "steps": 20}
+        ns = [10, 100, 1000]
+        sizes = {"env": 2000, "B": 50, "K": 50, "iters": 20, "seeds": 2, "steps": 20, "budget": 1000}
+        sb3 = {"n_envs": 8, "total_timesteps": 128, "ppo": {"n_steps": 8, "batch_size": 64, "n_epochs": 1}}
     else:
-        sizes = {
-            "env": 100_000,
-            "B": 1000,
-            "K": 2000,
-            "ns": [10, 100, 1000, 3000],
-            "iters": 1000,
-            "seeds": 64,
-            "steps": 2000,
-        }
+        ns = [10**k for k in range(1, 7) if 10**k <= args.max_n]
+        sizes = {"env": 100_000, "B": 1000, "K": 2000, "iters": 1000, "seeds": 64, "steps": 2000, "budget": 10**5}
+        sb3 = {"n_envs": 64, "total_timesteps": 64 * 64 * 4, "ppo": dict(SB3_PPO)}
     res: dict[str, Any] = {"machine": machine(), "tiny": args.tiny}
     res.update(bench_env(sizes["env"], args.repeats))
     res.update(bench_batched(sizes["B"], sizes["K"], args.repeats))
-    res["n_follower"] = bench_n_followers(sizes["ns"], sizes["iters"], args.repeats)
+    res["n_follower"] = bench_n_followers(ns, sizes["iters"], args.repeats, sizes["budget"])
+    res.update(sb3_vec_speedup(sb3["n_envs"], sb3["total_timesteps"], sb3["ppo"]))
     if args.tournament:
         res.update(bench_tournament(sizes["seeds"], sizes["steps"]))
     else:  # every key is always present; null says "not measured in this run"
         res.update({"tournament_seconds": None, "tournament_workload": None})
-    nf = res["n_follower"]
-    rows = [
-        [
-            "PettingZoo env steps/s (duopoly, gradient, noise)",
-            res["env_steps_per_s"],
-            "bare ParallelEnv",
-            res["bare_env_steps_per_s"],
-            res["env_ratio"],
-            "≥ 0.5",
-        ],
-        [
-            f"batched game-steps/s (B={sizes['B']}, K={sizes['K']})",
-            res["batched_game_steps_per_s"],
-            "hand-written numpy",
-            res["handwritten_game_steps_per_s"],
-            res["batched_ratio"],
-            "≥ 0.5",
-        ],
-        ["N-follower leader update, growth exponent (structured)", nf["structured_exponent"], "", "", "", "≤ 2"],
-        ["N-follower leader update, growth exponent (Krylov)", nf["krylov_exponent"], "", "", "", "≤ 2"],
-        [
-            f"  local slope N={nf['N'][-2]}→{nf['N'][-1]} (structured / Krylov)",
-            nf["structured_exponent_top"],
-            "",
-            "",
-            nf["krylov_exponent_top"],
-            "",
-        ],
-        [
-            f"{nf['iterations_at_1000']} iterations at N=1000 (s)",
-            nf["seconds_for_iterations_at_1000"],
-            "",
-            "",
-            "",
-            "≤ 10 s",
-        ],
-    ]
-    if res["tournament_seconds"] is not None:
-        rows.append(["standard tournament (s)", res["tournament_seconds"], "", "", "", "≤ 60 s"])
-    print(f"machine: {res['machine']['cores']} cores, {res['machine']['cpu_model']}")
-    print(
-        markdown_table(["benchmark", "ours", "reference", "reference value", "ratio", "target"], rows, floatfmt=".4g")
-    )
+    print(table(res))
     write_json(args.json, res)
+    if args.readme is not None:
+        write_readme(args.readme, res)
     return res
 
 

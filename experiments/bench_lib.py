@@ -1,0 +1,118 @@
+"""Two workloads of ``experiments.bench``: the default N-follower path up to 10⁶ followers (time per ``play``
+step and peak memory, one fresh process per N) and PPO on ``SB3VecEnv`` vs ``DummyVecEnv``.
+
+The N-follower path is the one a user takes: ``make("oligopoly", ...)`` with N follower costs,
+``n_follower_learners(game)`` (default schedules) and ``play`` on a ``BatchedStackelbergEnv`` (B = 1,
+hierarchical feedback, noise std 1). Each N runs in its own spawned process, so its peak resident memory
+(``ru_maxrss``: interpreter, imports and the run) is its own; a step's time is
+``(t(2K) − t(K)) / K`` for ``play`` runs of K and 2K steps (best of two each), which removes the one-off
+set-up of ``play``.
+"""
+
+from __future__ import annotations
+
+import math
+import resource
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import get_context
+from typing import Any
+
+import numpy as np
+
+from agents import GradientPlay, play
+from agents.n_followers import n_follower_learners
+from experiments.common import best_time
+from stackenv.envs import BatchedStackelbergEnv, StackelbergParallelEnv
+from stackenv.games import make
+from stackenv.wrappers import SingleAgentEnv
+
+NOISE_STD = math.sqrt(10.0)  # the paper's N(0, 10): variance 10
+
+
+def oligopoly(N: int):
+    """The benchmark's oligopoly: costs spread over [1, 10], demand large enough for an interior equilibrium."""
+    return make("oligopoly", A=1000.0 + 20 * N, leader_cost=5.0, follower_costs=np.linspace(1.0, 10.0, N))
+
+
+def n_follower_point(N: int, steps: int) -> dict[str, Any]:
+    """One N of the default path, timed in this process (run it in a fresh one: :func:`n_follower_scaling`)."""
+    t0 = time.perf_counter()
+    game = oligopoly(N)
+    env = BatchedStackelbergEnv(game, num_envs=1, feedback="hierarchical", noise_std=1.0)
+    learners = n_follower_learners(game)
+    setup = time.perf_counter() - t0
+    times = [best_time(lambda k=k: play(env, learners, k, record_every=k, seed=0), 2) for k in (steps, 2 * steps)]
+    return {
+        "step_seconds": max(times[1] - times[0], 0.0) / steps,
+        "setup_seconds": setup,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # KiB on Linux
+    }
+
+
+def _point_in_process(N: int, steps: int) -> dict[str, Any]:
+    """:func:`n_follower_point` in a fresh spawned process (its own peak memory)."""
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(n_follower_point, N, steps).result()
+
+
+def n_follower_scaling(ns: list[int], step_budget: int) -> dict[str, Any]:
+    """Per N (a fresh process each): seconds per ``play`` step, set-up seconds and peak RSS in MB; ``None``
+    from the first N whose process fails (e.g. killed for memory), with the error in ``failed``. Each N runs
+    ``K = clip(step_budget / N, 10, 1000)`` and 2K steps.
+
+    ``growth_exponent``: the slope of log(step time) over the largest decade measured,
+    ``log(t(N_max) / t(N_max / 10)) / log 10`` (``None`` with fewer than two decades)."""
+    out: dict[str, Any] = {"step_seconds": [], "setup_seconds": [], "peak_rss_mb": [], "failed": None}
+    for N in ns:
+        steps = int(np.clip(step_budget // N, 10, 1000))
+        point = None
+        if out["failed"] is None:
+            try:
+                point = _point_in_process(N, steps)
+            except (BrokenProcessPool, MemoryError, ValueError) as exc:
+                out["failed"] = f"N={N}: {type(exc).__name__}: {exc}"
+        for key in ("step_seconds", "setup_seconds", "peak_rss_mb"):
+            out[key].append(None if point is None else point[key])
+    t = {N: s for N, s in zip(ns, out["step_seconds"]) if s}
+    top = [N for N in t if N * 10 in t]
+    out["growth_exponent"] = math.log10(t[top[-1] * 10] / t[top[-1]]) if top else None
+    out["growth_decade"] = [top[-1], top[-1] * 10] if top else None
+    return out
+
+
+def sb3_vec_speedup(n_envs: int, total_timesteps: int, ppo: dict[str, Any]) -> dict[str, Any]:
+    """Wall time of PPO ``learn(total_timesteps)`` on ``DummyVecEnv`` over ``n_envs`` ``SingleAgentEnv`` s and on
+    one ``SB3VecEnv`` over a ``BatchedStackelbergEnv`` of ``n_envs`` copies, same settings, one process: the
+    duopoly leader (actions rescaled to [−1, 1]) against a gradient-play follower, gradient feedback, noise
+    variance 10, 20-step episodes."""
+    import torch  # here, not at the top: the N-follower processes' memory should not count torch
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from stackenv.wrappers import SB3VecEnv
+
+    torch.set_num_threads(1)
+    game = make("duopoly")
+    kw = {"feedback": "gradient", "noise_std": NOISE_STD, "max_steps": 20}
+
+    def single():
+        return SingleAgentEnv(StackelbergParallelEnv(game, **kw), "leader", {"follower": GradientPlay()}, True)
+
+    envs = {
+        "dummy": DummyVecEnv([single] * n_envs),
+        "vec": SB3VecEnv(BatchedStackelbergEnv(game, n_envs, **kw), "leader", {"follower": GradientPlay()}, True),
+    }
+    secs = {}
+    for name, venv in envs.items():
+        model = PPO("MlpPolicy", venv, seed=0, device="cpu", **ppo)
+        t0 = time.perf_counter()
+        model.learn(total_timesteps)
+        secs[name] = time.perf_counter() - t0
+    return {
+        "sb3_vec_speedup": secs["dummy"] / secs["vec"],
+        "sb3_vec_seconds": secs["vec"],
+        "sb3_dummy_seconds": secs["dummy"],
+        "sb3_vec_workload": {"n_envs": n_envs, "total_timesteps": total_timesteps, "ppo": ppo},
+    }
