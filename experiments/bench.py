@@ -49,8 +49,7 @@ import numpy as np
 from pettingzoo import ParallelEnv
 
 from agents import GradientPlay, HierarchicalLeader, PowerSchedule, play
-from agents.n_followers import NFollowerLeader, n_follower_learners
-from experiments.bench_lib import NOISE_STD, n_follower_scaling, oligopoly, sb3_vec_speedup
+from experiments.bench_lib import KRYLOV_MAX_N, NOISE_STD, bench_n_followers, sb3_vec_speedup
 from experiments.common import arg, best_time, markdown_table, parse_args, write_json
 from stackenv.envs import BatchedStackelbergEnv, StackelbergParallelEnv
 from stackenv.games import make
@@ -58,8 +57,6 @@ from stackenv.games import make
 #: PPO settings of the SB3VecEnv-vs-DummyVecEnv benchmark (64 envs × 64 steps per rollout).
 SB3_PPO = {"n_steps": 64, "batch_size": 512, "n_epochs": 4}
 README_START, README_END = "<!-- bench-table -->", "<!-- /bench-table -->"
-#: The learner-side Krylov leader is measured up to this N (its second_order feedback holds dense N × N blocks).
-KRYLOV_MAX_N = 1000
 #: The standard tournament's 5 × 5 rules (issue 6): every leader rule kind (Stackelberg, Nash, opponent
 #: shaping, optimistic, bandit) against every follower-capable rule.
 STANDARD_LEADERS = ("hierarchical", "gradient", "lola", "optimistic", "zeroth_order")
@@ -190,53 +187,6 @@ def bench_batched(B: int, K: int, repeats: int) -> dict[str, Any]:
             "median_distance_to_stackelberg": float(np.median(game.distance(final, game.stackelberg_closed_form()))),
         },
     }
-
-
-# ---------------------------------------------------------------------- 3. N followers
-def bench_n_followers(ns: list[int], iters: int, repeats: int, step_budget: int) -> dict[str, Any]:
-    """Per N: the default path's ``play`` step time and peak memory (:func:`experiments.bench_lib.n_follower_scaling`,
-    with ``growth_exponent`` over the largest decade), and the leader's total derivative alone — the env's
-    structured one (hierarchical feedback: one O(N) Sherman–Morrison adjoint solve) and the learner-side Krylov
-    solve from ``second_order`` blocks (dense N × N: only up to ``KRYLOV_MAX_N``, ``None`` above)."""
-    out: dict[str, Any] = {"N": ns, "structured_s": [], "krylov_s": []}
-    out.update(n_follower_scaling(ns, step_budget))
-    rng = np.random.default_rng(0)
-    for N in ns:
-        game = oligopoly(N)
-        x = game.stackelberg_closed_form()[None] + rng.normal(0, 0.1, (1, game.d))
-        out["structured_s"].append(best_time(lambda g=game, x=x: g.omega_S(x), repeats * 5))
-        if N > KRYLOV_MAX_N:
-            out["krylov_s"].append(None)
-            continue
-        leader = NFollowerLeader(PowerSchedule(1.0, 1.0), solver="cg").bind(game, "leader", "second_order")
-        leader.reset(x[:, :1])
-        H22, H21 = game.response_blocks(x, 0)
-        obs = {"grad": game.grad(0, x), "H22": H22, "H21": H21}
-        out["krylov_s"].append(best_time(lambda lr=leader, o=obs: lr.update(o, None, 1), repeats))
-    for key in ("structured", "krylov"):
-        measured = [(N, t) for N, t in zip(ns, out[f"{key}_s"]) if t is not None][-3:]
-        logn, t = np.log([m[0] for m in measured]), np.log([m[1] for m in measured])
-        # fitted over the (up to) three largest N measured, and the local slope between the two largest
-        out[f"{key}_exponent"] = float(np.polyfit(logn, t, 1)[0]) if len(measured) >= 2 else float("nan")
-        out[f"{key}_exponent_top"] = (
-            float((t[-1] - t[-2]) / (logn[-1] - logn[-2])) if len(measured) >= 2 else float("nan")
-        )
-    # wall time of `iters` full leader iterations at N = 1000 (structured total derivative + step)
-    N = 1000
-    game = make("oligopoly", A=30000.0, leader_cost=5.0, follower_costs=np.linspace(1.0, 10.0, N).tolist())
-    env = BatchedStackelbergEnv(game, num_envs=1, feedback="hierarchical", noise_std=1.0)
-    learners = n_follower_learners(game)  # followers' step scaled to their spectrum (stable gradient play)
-    t = time.perf_counter()
-    traj = play(env, learners, iters, record_every=iters, seed=0)
-    out["iterations_at_1000"] = iters
-    out["seconds_for_iterations_at_1000"] = time.perf_counter() - t
-    # a meaningful run, not a clipped one: the distance to the Stackelberg point must shrink
-    target = game.stackelberg_closed_form()
-    out["distance_at_1000"] = {
-        "start": float(game.distance(traj.x[0, 0], target)),
-        "end": float(game.distance(traj.x_final[0], target)),
-    }
-    return out
 
 
 # ---------------------------------------------------------------------- 4. tournament
