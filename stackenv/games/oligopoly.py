@@ -53,6 +53,7 @@ from stackenv.games.base import Game, Player, as_float_array
 from stackenv.games.cournot import check_costs, check_interior
 from stackenv.games.registry import register
 from stackenv.games.spectra import Spectra, check_field
+from stackenv.linalg import sherman_morrison_solve
 
 
 @register
@@ -119,7 +120,8 @@ class Oligopoly(Game):
         om = self.omega(x)
         q0 = x[..., :1]
         gF = np.repeat(q0, self.N, axis=-1)  # ∇_F f_0 = q_0 1
-        v = gF - gF.sum(-1, keepdims=True) / (self.N + 1)  # H22⁻ᵀ ∇_F f_0 (Sherman–Morrison)
+        ones = np.ones(self.N)
+        v = sherman_morrison_solve(ones, ones, ones, gF)  # H22⁻ᵀ ∇_F f_0, H22 = I + 11ᵀ
         om[..., 0] -= v.sum(-1)  # − H21ᵀ v with H21 = 1
         return om
 
