@@ -21,10 +21,12 @@ has condition number N + 1, so the followers' individual deviations from their m
 O(N) steps. Initial quantities: leader uniform on [0, A], followers uniform on [0, 2A/(N + 2)] (a market
 near the Cournot scale).
 
-Cost: one learning step is cheap (the N followers step as one fused group; ~0.5 ms for 8 runs at N = 1000 on
+Cost: one learning step is cheap (the N followers step as one block learner; ~0.5 ms for 8 runs at N = 1000 on
 2 cores), but the leader needs O(N) steps, so the default learns only for N ≤ ``--learn-max-n`` (100); larger N
 get the exact curves and the timings. ``--learn-max-n 1000 --steps 20000`` learns N = 1000 too (~15 s; the
-runs end within ~4% of the Stackelberg point, still closing in at the O(N)-step rate).
+runs end within ~4% of the Stackelberg point, still closing in at the O(N)-step rate). This script keeps the paper's
+gradient-play followers; the library default ``n_follower_learners(game)`` has the followers respond as one
+Newton block and converges for any N within a few thousand steps (``agents.n_followers`` explains why).
 
 3-level chain (App. C.1, ``make("hierarchy", ...)``): ``chain_learners`` with the default exponents
 1, 0.8, 0.6 (levels top-down), each level's scale divided by its reduced curvature (0.5, 1, 2), noisy
