@@ -31,6 +31,8 @@ Memory. Only every ``record_every``-th step (and the last) is stored (see :mod:`
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -114,10 +116,9 @@ def play(
         ValueError: missing/unknown agents, a learner in a role it cannot play, a feedback mode a learner
             cannot use, bad ``steps``/``record_every``/``x0`` shapes.
     """
-    if int(steps) != steps or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    if int(record_every) != record_every or record_every < 1:
-        raise ValueError(f"record_every must be a positive integer, got {record_every!r}")
+    for name, value in (("steps", steps), ("record_every", record_every)):
+        if not (isinstance(value, numbers.Real) and math.isfinite(value) and int(value) == value and value >= 1):
+            raise ValueError(f"{name} must be a positive (finite) integer, got {value!r}")
     if not (diverge_norm > 0):
         raise ValueError(f"diverge_norm must be positive, got {diverge_norm!r}")
     steps, record_every = int(steps), int(record_every)

@@ -60,7 +60,8 @@ from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from tqdm.auto import tqdm
 
 from agents import BestResponse, ConstantSchedule, GradientPlay
-from experiments.common import arg, markdown_table, parse_args, run_summary, setup_matplotlib, write_json
+from experiments.common import arg, markdown_table, parse_args, run_summary, write_json
+from experiments.plotting import FORMATS, mean_band, noise_caption, save, setup_matplotlib, spread_caption
 from stackenv.envs import BatchedStackelbergEnv
 from stackenv.games import make
 from stackenv.wrappers import SB3VecEnv
@@ -83,6 +84,7 @@ class Args:
     timesteps: int = arg(4000, "training timesteps (leader decisions) of on-policy algorithms (PPO)")
     off_policy_timesteps: int = arg(1500, "training timesteps of off-policy algorithms (SAC, TD3)")
     out: Path = arg(Path("results/rl"), "folder for figures and tables")
+    format: str = arg("png", "figure file format", choices=FORMATS)
     json: Path | None = arg(None, "path of the JSON summary (none: not written)")
     seed: int = arg(0, "base seed; run b uses seed + b")
     algos: list[str] = arg(["ppo", "sac"], "SB3 algorithms for the leader", choices=list(ALGOS))
@@ -255,7 +257,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     table = results_table(game, curves, x_stack, x_nash)
     (args.out / "table.md").write_text(table + "\n")
-    plot_curves(game, curves, x_stack, x_nash, args, args.out / "rl_learning_curves.png")
+    plot_curves(game, curves, x_stack, x_nash, args, args.out / "rl_learning_curves")
     print(table)
     summary = {"experiment": "rl", "runs": runs}
     write_json(args.json, summary)
@@ -316,11 +318,18 @@ def plot_curves(game, curves, x_stack, x_nash, args: Args, path: Path) -> None:
             t = np.array(rec["t"][0])
             series = {"q1": np.array(rec["q1"]), "gap": np.maximum(prof_s - np.array(rec["profit"]), 1e-3)}
             for row, key in enumerate(("q1", "gap")):
-                lo, mid, hi = np.percentile(series[key], [10, 50, 90], axis=0)
-                ax = axes[row, col]
-                label = f"{algo.upper()} (median of {len(series[key])} seeds)"
-                ax.plot(t, mid, "-o", ms=3, color=COLORS[algo], lw=1.5, label=label)
-                ax.fill_between(t, lo, hi, color=COLORS[algo], alpha=0.15)
+                label = f"{algo.upper()} ({spread_caption(len(series[key]), 'median')})"
+                mean_band(
+                    axes[row, col],
+                    t,
+                    series[key].T,
+                    "median",
+                    marker="o",
+                    ms=3,
+                    color=COLORS[algo],
+                    lw=1.5,
+                    label=label,
+                )
         ax = axes[0, col]
         ax.axhline(x_stack[0], color="black", ls="--", lw=1.0, label=f"Stackelberg q₁* = {x_stack[0]:.4g}")
         ax.axhline(x_nash[0], color="gray", ls=":", lw=1.2, label=f"Nash q₁ = {x_nash[0]:.4g}")
@@ -334,12 +343,11 @@ def plot_curves(game, curves, x_stack, x_nash, args: Args, path: Path) -> None:
             ax.set_xlabel("training timesteps (leader decisions)")
             ax.legend(fontsize=8)
     fig.suptitle(
-        f"SB3 leaders in the duopoly (A = {game.A:g}, c = {tuple(game.c.tolist())}): deterministic-policy "
-        "evaluations during training, median and 10–90% band over seeds"
+        f"SB3 leaders in the duopoly (A = {game.A:g}, c = {tuple(game.c.tolist())}, "
+        f"{noise_caption(args.noise_std**2)}): deterministic-policy evaluations during training"
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path, args.format)
 
 
 if __name__ == "__main__":

@@ -121,6 +121,15 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
+def _stable(flag: bool, residual: float | None, tol: float | None) -> str:
+    """``yes``, or ``no`` with its reason: the point is not critical for that field, or ``eig`` has a real part ≤ 0."""
+    if flag:
+        return "yes"
+    if residual is None:
+        return "no (undefined)"
+    return "no (not critical)" if residual > tol else "no (eig ≤ 0)"
+
+
 def _table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(len(r[j]) for r in [header, *rows]) for j in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]]
@@ -137,10 +146,19 @@ def _points_table(points: list[eq.Equilibrium], with_field: bool) -> str:
     for k, p in enumerate(points, 1):
         c = p.classification
         row = [str(k), *([p.field] if with_field else []), _vec(p.x), _vec(p.costs)]
-        row += [_yes(c.differential_nash), _yes(c.differential_stackelberg), _yes(c.stable_simgrad)]
-        row += [_yes(c.stable_stackelberg), _eigs(c.eig_J), _eigs(c.eig_J_S)]
+        row += [_yes(c.differential_nash), _yes(c.differential_stackelberg)]
+        row += [_stable(c.stable_simgrad, c.omega_residual, c.tol_omega)]
+        row += [_stable(c.stable_stackelberg, c.omega_S_residual, c.tol_omega_S), _eigs(c.eig_J), _eigs(c.eig_J_S)]
         rows.append(row)
     return _table(rows, header)
+
+
+#: Printed under the tables: what "stable" and its two kinds of "no" mean.
+STABLE_LEGEND = (
+    "stable J / J_S: yes = a critical point of omega / omega_S with every eigenvalue in the open right half-plane;\n"
+    "  no (not critical) = that field does not vanish there, whatever its eigenvalues;"
+    " no (eig ≤ 0) = critical, but an eigenvalue has real part ≤ 0"
+)
 
 
 def _describe_player(game: Game, i: int) -> str:
@@ -194,6 +212,8 @@ def format_equilibria(game: Game) -> str:
         "",
         "All critical points of omega and omega_S:",
         _points_table(crit, True),
+        "",
+        STABLE_LEGEND,
     ]
     lines += [f"note: {n}" for n in notes]
     return "\n".join(lines) + "\n"

@@ -104,9 +104,12 @@ class SingleAgentEnv(gymnasium.Env):
 
     # ------------------------------------------------------------------ helpers
     def _to_env(self, action: Any) -> np.ndarray:
+        a = np.asarray(action, dtype=np.float64)
+        if not np.all(np.isfinite(a)):  # before any opponent responds to it: the fault is this agent's
+            raise ValueError(f"non-finite action for {self.agent!r} (the exposed agent): {a!r}")
         if self.rescale_actions:
-            return rescale_action(action, self._box.low.astype(float), self._box.high.astype(float))
-        return np.asarray(action, dtype=np.float64)
+            return rescale_action(a, self._box.low.astype(float), self._box.high.astype(float))
+        return a
 
     def _x(self) -> np.ndarray:
         base = self._base

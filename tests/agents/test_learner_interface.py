@@ -217,3 +217,13 @@ def test_parallel_and_aec_envs_reproduce_the_batched_env(kind):
         assert traj.x.shape == (K + 1, 1, 2)
         np.testing.assert_allclose(traj.x[:, 0], ref.x[:, 1], rtol=1e-12, err_msg=Env.__name__)
         np.testing.assert_allclose(traj.rewards[1:, 0], ref.rewards[1:, 1], rtol=1e-6, err_msg=Env.__name__)
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("nan"), 0, -3, 2.5, "10"])
+def test_play_refuses_bad_step_counts_with_a_clear_error(bad):
+    env = BatchedStackelbergEnv(make("duopoly"), num_envs=2, feedback="gradient")
+    learners = {"leader": agents.GradientPlay(0.01), "follower": agents.GradientPlay(0.01)}
+    with pytest.raises(ValueError, match="steps must be a positive"):
+        agents.play(env, learners, steps=bad)
+    with pytest.raises(ValueError, match="record_every must be a positive"):
+        agents.play(env, learners, steps=10, record_every=bad)

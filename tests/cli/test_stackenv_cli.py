@@ -204,3 +204,14 @@ def test_all_json_lists_every_game_and_reports_failures(capsys, monkeypatch):
     assert {"game": "torus", "error": "torus is broken"} in reports and len(reports) == len(list_games())
     assert main(["equilibria", "--all"]) == 1
     assert "== torus\nerror: torus is broken" in capsys.readouterr().out
+
+
+def test_equilibria_table_says_why_a_point_is_not_stable(capsys):
+    # The torus' Nash points are not critical points of omega_S (their eigenvalues of J_S are positive), and its
+    # critical point (-2.7489, 0.3927) is a saddle of omega: each "no" must carry its reason.
+    assert main(["equilibria", "torus"]) == 0
+    out = capsys.readouterr().out
+    nash_rows = out.split("Nash equilibria")[1].split("Stackelberg equilibria")[0]
+    assert nash_rows.count("no (not critical)") == 2
+    assert "no (eig ≤ 0)" in out.split("All critical points")[1]
+    assert "stable J / J_S: yes = a critical point" in out

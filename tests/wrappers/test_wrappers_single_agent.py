@@ -174,3 +174,18 @@ def test_policy_returning_a_wrong_shape_is_a_clear_error():
         ValueError, match=r"learner for 'follower' returned an action of shape \(1, 2\), expected \(1, 1\)"
     ):
         env.step(np.array([1.0], np.float32))
+
+
+@pytest.mark.parametrize("agent", ["leader", "follower"])
+def test_non_finite_action_blames_the_exposed_agent_not_its_opponent(agent):
+    # The opponent (an exact best response) would fail on a NaN leader action with a message about itself;
+    # the check must fire first and name the agent whose action was bad.
+    from agents import make_learner
+
+    other = "follower" if agent == "leader" else "leader"
+    opp = make_learner("best_response") if agent == "leader" else constant(40.0)
+    env = SingleAgentEnv(duopoly_v0.parallel_env(feedback="reward", max_steps=5), agent=agent, opponents={other: opp})
+    env.reset(seed=0)
+    for bad in (np.nan, np.inf):
+        with pytest.raises(ValueError, match=rf"non-finite action for '{agent}'"):
+            env.step(np.array([bad], F32))
