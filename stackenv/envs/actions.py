@@ -26,13 +26,18 @@ from stackenv.games.base import Game, Player
 
 
 def action_spaces(game: Game, rescale: bool = False) -> list[spaces.Box]:
-    """One float32 ``Box`` per player with the game's bounds (``rescale``: ``[−1, 1]`` instead)."""
-    if rescale:
-        return [spaces.Box(-1.0, 1.0, shape=(p.dim,), dtype=np.float32) for p in game.players]
-    return [
-        spaces.Box(p.low.astype(np.float32), p.high.astype(np.float32), shape=(p.dim,), dtype=np.float32)
-        for p in game.players
-    ]
+    """A float32 ``Box`` per player with the game's bounds (``rescale``: ``[−1, 1]`` instead); players with the
+    same dimension and bounds share one ``Box`` object (N followers must not cost N boxes)."""
+    made: dict[tuple, spaces.Box] = {}
+    out = []
+    for p in game.players:
+        key = (p.dim,) if rescale else (p.dim, p.low.tobytes(), p.high.tobytes())
+        box = made.get(key)
+        if box is None:
+            low, high = (-1.0, 1.0) if rescale else (p.low.astype(np.float32), p.high.astype(np.float32))
+            box = made[key] = spaces.Box(low, high, shape=(p.dim,), dtype=np.float32)
+        out.append(box)
+    return out
 
 
 def check_action(

@@ -17,7 +17,10 @@ Conventions (following Gymnasium's vector envs where they fit):
       ``obs, rewards, terminations, truncations, infos`` with ``obs[agent]`` ``(B, d_i)`` / ``(B, d)`` / dict
       of ``(B, ...)`` arrays (``reward`` mode: one read-only ``(B, d)`` array shared by every agent),
       ``rewards[agent]`` ``(B,)`` and flags ``(B,)`` bool (one flag per copy; one read-only array
-      shared by every agent, since agents end together).
+      shared by every agent, since agents end together). The five results are read-only mappings over the
+      agents (``rewards``, flags, the usual ``infos`` and gradient/hierarchical ``obs`` are
+      :class:`~stackenv.envs.per_agent.PerAgent`: an entry is made when read, so a step costs no Python
+      object per agent; ``dict(m)`` gives a dict).
     - ``infos[agent]["out_of_bounds"]`` ``(B,)`` bool (read-only; one shared info dict when no action was
       out of bounds and no copy terminated); when a copy terminates, ``infos[agent]
       ["termination_reason"]`` is a ``(B,)`` object array with the reason ("" for other copies).
@@ -37,6 +40,7 @@ from gymnasium import spaces
 from stackenv.envs.actions import action_spaces, check_keys, joint_action
 from stackenv.envs.engine import F32_MAX, Engine, initial_x
 from stackenv.envs.modes import check_max_steps
+from stackenv.envs.per_agent import PerAgent
 from stackenv.envs.seeding import INIT_WORD, copy_seeds, stream_rngs
 from stackenv.games.base import Game
 
@@ -85,11 +89,11 @@ def check_agent(spaces_by_agent: Mapping[str, Any], agent: Any) -> Any:
         raise ValueError(f"unknown agent {agent!r}; agents are {list(spaces_by_agent)}") from None
 
 
-def step_infos(agents: list[str], oob: dict | None, reasons: np.ndarray | None, no_flags: np.ndarray) -> dict:
-    """Per-agent infos of a step: one shared dict when nothing was out of bounds and no copy terminated."""
+def step_infos(index: Mapping[str, int], oob: dict | None, reasons: np.ndarray | None, no_flags: np.ndarray):
+    """Per-agent infos of a step: one shared info dict when nothing was out of bounds and no copy terminated."""
     if oob is None and reasons is None:
-        return dict.fromkeys(agents, {"out_of_bounds": no_flags})
-    infos = {a: {"out_of_bounds": no_flags if oob is None else oob[a]} for a in agents}
+        return PerAgent(index, same={"out_of_bounds": no_flags})
+    infos = {a: {"out_of_bounds": no_flags if oob is None else oob[a]} for a in index}
     for info in infos.values() if reasons is not None else ():
         info["termination_reason"] = reasons
     return infos
@@ -137,6 +141,7 @@ class BatchedStackelbergEnv:
         self.rescale_actions = bool(rescale_actions)
         self.possible_agents = list(game.agents)
         self.agents = list(game.agents)
+        self._index = {a: i for i, a in enumerate(self.possible_agents)}  # PerAgent results share it
         self._boxes = action_spaces(game)
         self.single_action_spaces = dict(zip(self.possible_agents, action_spaces(game, self.rescale_actions)))
         self.single_observation_spaces = dict(zip(self.possible_agents, self.engine.layout.spaces(game)))
@@ -180,8 +185,8 @@ class BatchedStackelbergEnv:
         self.feedback_rows = None if out.rows is None else out.rows.astype(self.dtype, copy=False)
         self.t, self.done, self._live = 0, np.zeros(self.num_envs, bool), None
         self._terminated = self._truncated = self._no_flags
-        self._obs = self.engine.layout.observations(self.possible_agents, self.feedback_rows, self.x)
-        return self._obs, {a: {"out_of_bounds": self._no_flags} for a in self.possible_agents}
+        self._obs = self.engine.layout.observations(self._index, self.feedback_rows, self.x)
+        return self._obs, PerAgent(self._index, same={"out_of_bounds": self._no_flags})
 
     def step(self, actions: Mapping[str, Any] | np.ndarray):
         """One joint step of every live copy; see the module docstring for shapes."""
@@ -212,11 +217,11 @@ class BatchedStackelbergEnv:
                 rows[idx] = out.rows
         reasons = self._end_copies(idx, out)
         self.feedback_rows = rows
-        self._obs = self.engine.layout.observations(self.possible_agents, rows, self.x)
-        agents = self.possible_agents
-        infos = step_infos(agents, oob, reasons, self._no_flags)
-        term, trunc = self._terminated, self._truncated
-        return self._obs, dict(zip(agents, rew.T)), dict.fromkeys(agents, term), dict.fromkeys(agents, trunc), infos
+        self._obs = self.engine.layout.observations(self._index, rows, self.x)
+        index = self._index
+        infos = step_infos(index, oob, reasons, self._no_flags)
+        term, trunc = PerAgent(index, same=self._terminated), PerAgent(index, same=self._truncated)
+        return self._obs, PerAgent(index, rew.T), term, trunc, infos
 
     def _end_copies(self, idx: slice | np.ndarray, out) -> np.ndarray | None:
         """Terminate diverged copies, truncate at ``max_steps``; returns the per-copy reasons (or ``None``)."""

@@ -19,12 +19,15 @@ nonetheless finite and within float32 range — see :mod:`stackenv.envs.engine`)
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
+from stackenv.envs.per_agent import PerAgent
 from stackenv.games.base import Game
 
 F32 = np.float32
@@ -77,7 +80,7 @@ class FeedbackLayout:
                     parts += [("grads", (n, d)), ("J", (d, d))]
             blocks = []
             for key, shape in parts:
-                size = int(np.prod(shape))
+                size = math.prod(shape)
                 blocks.append(Block(key, pos, pos + size, shape))
                 pos += size
             self.blocks.append(blocks)
@@ -91,14 +94,13 @@ class FeedbackLayout:
         if self.feedback == "reward":
             shared = spaces.Box(game.low.astype(F32), game.high.astype(F32), shape=(game.d,), dtype=F32)
             return [shared] * game.n  # one object: N agents must not cost N copies of a (d,) box
-        out: list[spaces.Space] = []
-        for blocks in self.blocks:
-            boxes = {b.key: spaces.Box(-_INF, _INF, shape=b.shape, dtype=F32) for b in blocks}
-            if self.flat:
-                out.append(spaces.Box(-_INF, _INF, shape=(blocks[-1].stop - blocks[0].start,), dtype=F32))
-            else:
-                out.append(spaces.Dict(boxes))
-        return out
+        if self.flat:  # agents with equally many values share one Box
+            made = {k: spaces.Box(-_INF, _INF, shape=(k,), dtype=F32) for k in set(self.sizes)}
+            return [made[k] for k in self.sizes]
+        return [
+            spaces.Dict({b.key: spaces.Box(-_INF, _INF, shape=b.shape, dtype=F32) for b in blocks})
+            for blocks in self.blocks
+        ]
 
     def unflatten(self, i: int, flat: np.ndarray) -> dict[str, np.ndarray]:
         """Agent ``i``'s flat ``second_order`` observation (any leading axes) as the dict of its blocks."""
@@ -112,21 +114,23 @@ class FeedbackLayout:
         lead = flat.shape[:-1]
         return {b.key: flat[..., b.start - off : b.stop - off].reshape(*lead, *b.shape) for b in blocks}
 
-    def observations(self, agents: list[str], rows: np.ndarray | None, x: np.ndarray) -> dict[str, Any]:
+    def observations(self, index: Mapping[str, int], rows: np.ndarray | None, x: np.ndarray) -> Mapping[str, Any]:
         """Per-agent views of the feedback rows ``(B, K)`` — or, in ``reward`` mode, the joint actions ``x``
-        ``(B, d)`` (one read-only array shared by every agent)."""
+        ``(B, d)`` (one read-only array shared by every agent). ``index``: ``{agent: i}`` in hierarchy order.
+        Gradient/hierarchical rows with equal ``K_i`` give a :class:`~stackenv.envs.per_agent.PerAgent`
+        (views made on access: O(1) per step for any number of agents)."""
         if rows is None:
             x = x.copy()
             x.flags.writeable = False
-            return dict.fromkeys(agents, x)
+            return PerAgent(index, same=x)
         B = rows.shape[0]
-        if self.uniform:  # iterating an (n, B, k) view yields the n blocks in C
-            return dict(zip(agents, rows.reshape(B, len(agents), -1).transpose(1, 0, 2)))
+        if self.uniform:  # agent i's view is block i of an (n, B, k) view
+            return PerAgent(index, rows.reshape(B, len(index), -1).transpose(1, 0, 2))
         if self.flat:
-            return {a: rows[:, blocks[0].start : blocks[-1].stop] for a, blocks in zip(agents, self.blocks)}
+            return {a: rows[:, blocks[0].start : blocks[-1].stop] for a, blocks in zip(index, self.blocks)}
         return {
             a: {b.key: rows[:, b.start : b.stop].reshape(B, *b.shape) for b in blocks}
-            for a, blocks in zip(agents, self.blocks)
+            for a, blocks in zip(index, self.blocks)
         }
 
 

@@ -1,10 +1,13 @@
-"""Seeded, buffered noise streams, one per (copy, agent): :class:`NoiseStream`.
+"""Seeded, buffered noise streams, one per copy: :class:`NoiseStream`.
 
-Every (copy, agent) pair draws from its own generator, ``default_rng([seed, 1 + i])`` for agent ``i`` of a
-copy seeded ``seed`` (:mod:`stackenv.envs.seeding`). Draws are made in chunks of many steps at once and
-handed out one step at a time. Numpy fills a requested block element by element from the bit generator,
-so the values a stream yields do not depend on the chunk size (a test checks this); a single copy and
-copy ``b`` of a batched env seeded ``seed + b`` therefore see identical noise.
+Every copy draws its noise from one generator, ``default_rng([seed, NOISE_WORD])`` for a copy seeded ``seed``
+(:mod:`stackenv.envs.seeding`): each step it draws the values of every noisy agent at once, ``(K',)``
+standard draws in row order (agents with zero std or no values skipped), scaled per agent. Draws are made
+in chunks of many steps at once, ``(chunk, K')`` per copy, and handed out one step at a time — no Python
+loop over agents, so a step costs O(K) for any number of agents. Numpy fills a requested block element by
+element from the bit generator, so the values a stream yields do not depend on the chunk size (a test
+checks this); a single copy and copy ``b`` of a batched env seeded ``seed + b`` therefore see identical
+noise.
 
 Noise scale (``noise_std``): the *standard deviation* of each noise coordinate, in the units of the
 quantity it perturbs. The paper writes ``N(0, 10)`` (duopoly) and ``N(0, 0.01)`` (torus) for
@@ -24,7 +27,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from stackenv.envs.modes import NOISE_KINDS, check_noise_kind
-from stackenv.envs.seeding import NOISE_WORD, agent_rng, check_seed, default_rngs, generators, init_rng, stream_rngs
+from stackenv.envs.seeding import NOISE_WORD, check_seed, default_rngs, generators, init_rng, noise_rng, stream_rngs
 
 #: Upper bound on the floats held in one stream's buffer (B copies × chunk steps × values per step; 8 MB).
 _BUFFER_FLOATS = 1 << 20
@@ -67,8 +70,9 @@ class NoiseStream:
     """Per-step noise for ``B`` copies × ``n`` agents, buffered in chunks.
 
     Each step yields a ``(B, K)`` array, ``K = sum(sizes)``; columns ``offsets[i]:offsets[i+1]`` belong to
-    agent ``i`` and are ``std_i`` times draws from that (copy, agent) pair's own generator. Agents with
-    ``std_i == 0`` (or ``sizes[i] == 0``) draw nothing and get exact zeros.
+    agent ``i`` and are ``std_i`` times that copy's standard draws (:func:`~stackenv.envs.seeding.noise_rng`;
+    one step's draws fill the noisy agents' columns in order). Agents with ``std_i == 0`` (or
+    ``sizes[i] == 0``) draw nothing and get exact zeros.
 
     Args:
         seeds: one non-negative integer seed per copy.
@@ -98,14 +102,11 @@ class NoiseStream:
         offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int).tolist()
         self.K = offsets[-1]
         unit = math.sqrt((self.df - 2.0) / self.df) if self.noise == "student_t" else 1.0
-        # (agent index, column slice, scale) of every agent that draws; scale = std (· t-correction)
-        self._draws = [
-            (i, slice(offsets[i], offsets[i + 1]), float(self.std[i]) * unit)
-            for i in range(len(self.sizes))
-            if self.sizes[i] > 0 and self.std[i] > 0
-        ]
-        words = [NOISE_WORD + i for i, _, _ in self._draws]
-        self._gens = [generators([(s, w) for w in words]) for s in self.seeds]  # [copy][drawing agent]
+        per_col = np.repeat(self.std * unit, self.sizes)  # (K,) scale of every column
+        self._cols = np.flatnonzero(per_col > 0)  # the columns that draw, in row order
+        self._scale = per_col[self._cols]
+        self._all = self._cols.size == self.K  # every column draws: no scatter
+        self._gens = generators([(s, NOISE_WORD) for s in self.seeds])  # one per copy
         if chunk is None:
             chunk = max(1, min(_MAX_CHUNK, _BUFFER_FLOATS // max(1, self.B * self.K)))
         self.chunk = int(chunk)
@@ -117,18 +118,17 @@ class NoiseStream:
     @property
     def active(self) -> bool:
         """Whether any agent draws noise at all."""
-        return bool(self._draws)
+        return bool(self._cols.size)
 
     def _refill(self) -> None:
-        for j, (i, cols, scale) in enumerate(self._draws):
-            # each (copy, agent) stream fills its own contiguous block; one scaled transpose per agent
-            z = np.empty((self.B, self.chunk, self.sizes[i]))
-            for b, gens in enumerate(self._gens):
-                if self.noise == "gaussian":
-                    gens[j].standard_normal(out=z[b])
-                else:
-                    z[b] = gens[j].standard_t(self.df, z[b].shape)
-            np.multiply(z.transpose(1, 0, 2), scale, out=self._buf[:, :, cols])
+        shape = (self.chunk, self._cols.size)
+        for b, gen in enumerate(self._gens):  # one (chunk, K') block per copy
+            z = gen.standard_normal(shape) if self.noise == "gaussian" else gen.standard_t(self.df, shape)
+            z *= self._scale
+            if self._all:
+                self._buf[:, b, :] = z
+            else:
+                self._buf[:, b, self._cols] = z
         self._t = 0
 
     def next(self) -> np.ndarray:
@@ -143,11 +143,11 @@ class NoiseStream:
 __all__ = [
     "NOISE_KINDS",
     "NoiseStream",
-    "agent_rng",
     "check_noise_kind",
     "check_seed",
     "default_rngs",
     "init_rng",
+    "noise_rng",
     "parse_noise_std",
     "stream_rngs",
 ]

@@ -2,7 +2,8 @@
 
 A *copy* of a game (the PettingZoo env, or copy ``b`` of a batched env) seeded with ``s`` owns one
 generator per purpose, ``np.random.default_rng([s, word])``: ``word = 0`` draws its initial joint actions,
-``word = 1 + i`` agent ``i``'s noise. A batched env reset with ``seed`` gives copy ``b`` the seed
+``word = 1`` the noise of every agent (one draw per noise value of a step, agents in order;
+:mod:`stackenv.envs.noise`). A batched env reset with ``seed`` gives copy ``b`` the seed
 ``seed + b``, so copy ``b`` is the PettingZoo env seeded ``seed + b``, number for number. Learners use
 the same scheme with their own words (:func:`generators`; ``agents.rng``).
 """
@@ -14,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-#: Entropy word of a copy's initial-state generator; agent ``i``'s noise uses ``NOISE_WORD + i``.
+#: Entropy words of a copy's initial-state generator and of its noise generator.
 INIT_WORD = 0
 NOISE_WORD = 1
 
@@ -62,9 +63,9 @@ def init_rng(seed: int) -> np.random.Generator:
     return stream_rngs([seed], INIT_WORD)[0]
 
 
-def agent_rng(seed: int, agent_index: int) -> np.random.Generator:
-    """The noise generator of agent ``agent_index`` in a copy seeded with ``seed``."""
-    return stream_rngs([seed], NOISE_WORD + int(agent_index))[0]
+def noise_rng(seed: int) -> np.random.Generator:
+    """The noise generator of a copy seeded with ``seed`` (all its agents' noise)."""
+    return stream_rngs([seed], NOISE_WORD)[0]
 
 
 #: The name ``agents.rng`` imports (kept while it does).
@@ -73,12 +74,12 @@ default_rngs = generators
 __all__ = [
     "INIT_WORD",
     "NOISE_WORD",
-    "agent_rng",
     "check_seed",
     "copy_seeds",
     "default_rngs",
     "fresh_seed",
     "generators",
     "init_rng",
+    "noise_rng",
     "stream_rngs",
 ]

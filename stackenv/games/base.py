@@ -72,11 +72,10 @@ class Game(ABC):
         self.level_of = {i: k for k, lv in enumerate(levels) for i in lv}
         self.low = np.concatenate([p.low for p in players])
         self.high = np.concatenate([p.high for p in players])
-        self.periodic = np.concatenate([np.full(p.dim, p.periodic) for p in players])
-        # coordinate indices of each level, and of everything strictly below each level
-        self.level_coords = [
-            np.concatenate([np.arange(self.offsets[i], self.offsets[i + 1]) for i in lv]) for lv in levels
-        ]
+        self.periodic = np.repeat(np.array([p.periodic for p in players], bool), self.dims)
+        # coordinate indices of each level (levels are consecutive runs of players, check_levels), and of
+        # everything strictly below each level
+        self.level_coords = [np.arange(self.offsets[lv[0]], self.offsets[lv[-1] + 1]) for lv in levels]
         self.below_coords = [
             np.concatenate(self.level_coords[k + 1 :]) if k + 1 < len(levels) else np.zeros(0, int)
             for k in range(len(levels))

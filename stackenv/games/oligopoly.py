@@ -47,6 +47,8 @@ Version history:
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from stackenv.games.base import Game, Player, as_float_array
@@ -81,7 +83,8 @@ class Oligopoly(Game):
         check_costs("oligopoly", self.A, self.c)
         check_interior("oligopoly", {"Nash": self.nash_closed_form(), "Stackelberg": self.stackelberg_closed_form()})
         players = [Player.box("leader", 1, 0.0, self.A)]
-        players += [Player.box(f"follower_{j}", 1, 0.0, self.A) for j in range(self.N)]
+        follower = Player.box("follower_0", 1, 0.0, self.A)  # validated once; the others differ only in name
+        players += [follower] + [replace(follower, name=f"follower_{j}") for j in range(1, self.N)]
         super().__init__(players, [[0], list(range(1, self.N + 1))])
 
     @property

@@ -1,11 +1,11 @@
-"""Noise streams: chunk-size invariance, per-(copy, agent) independence, scaling, Student-t; batched seeding."""
+"""Noise streams: chunk-size invariance, one stream per copy, independence, scaling, Student-t; batched seeding."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from stackenv.envs.noise import NoiseStream, agent_rng, default_rngs, parse_noise_std, stream_rngs
+from stackenv.envs.noise import NoiseStream, default_rngs, init_rng, noise_rng, parse_noise_std, stream_rngs
 
 
 @pytest.mark.parametrize("noise", ["gaussian", "student_t"])
@@ -16,11 +16,16 @@ def test_stream_values_do_not_depend_on_chunk(noise):
     np.testing.assert_array_equal(rows[0], rows[2])
 
 
-def test_stream_is_std_times_agent_generator():
-    s = NoiseStream([11], [2, 1], [2.0, 3.0], chunk=5)
-    got = np.array([s.next()[0].copy() for _ in range(12)])
-    np.testing.assert_array_equal(got[:, :2], agent_rng(11, 0).standard_normal((12, 2)) * 2.0)
-    np.testing.assert_array_equal(got[:, 2], agent_rng(11, 1).standard_normal(12) * 3.0)
+def test_stream_is_std_times_copy_generator():
+    """Each copy's step draws its noisy columns at once, in row order, from the copy's one generator; agents
+    with zero std are skipped (they draw nothing)."""
+    s = NoiseStream([11, 12], [2, 1, 1], [2.0, 0.0, 3.0], chunk=5)
+    got = np.array([s.next().copy() for _ in range(12)])  # (T, B, K)
+    for b, seed in enumerate((11, 12)):
+        z = noise_rng(seed).standard_normal((12, 3))
+        np.testing.assert_array_equal(got[:, b, :2], z[:, :2] * 2.0)
+        np.testing.assert_array_equal(got[:, b, 2], 0.0)
+        np.testing.assert_array_equal(got[:, b, 3], z[:, 2] * 3.0)
 
 
 def test_zero_std_agents_draw_nothing():
@@ -75,9 +80,11 @@ def test_default_rngs_are_numpys_generators(rows):
         assert gen.bit_generator.state == ref.bit_generator.state
 
 
-def test_stream_rngs_match_init_and_agent_rngs():
+def test_stream_rngs_match_init_and_noise_rngs():
     seeds = [0, 3, 2**32 + 5]
-    for s, gen in zip(seeds, stream_rngs(seeds, 2)):
-        np.testing.assert_array_equal(gen.standard_normal(4), agent_rng(s, 1).standard_normal(4))
+    for s, gen in zip(seeds, stream_rngs(seeds, 1)):
+        np.testing.assert_array_equal(gen.standard_normal(4), noise_rng(s).standard_normal(4))
+    for s, gen in zip(seeds, stream_rngs(seeds, 0)):
+        np.testing.assert_array_equal(gen.random(4), init_rng(s).random(4))
     with pytest.raises(ValueError, match="non-negative"):
         stream_rngs([1, -1], 0)

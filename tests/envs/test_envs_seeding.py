@@ -63,8 +63,9 @@ def test_noise_std_paper_variance():
 @pytest.mark.parametrize("noise", ["gaussian", "student_t"])
 @pytest.mark.parametrize("noise_std", [{"leader": 0.5, "follower": 2.0}, [0.5, 2.0]])
 def test_env_noise_kind_and_per_agent_std(noise, noise_std):
-    """Each agent's feedback noise is its own stream times its own std (Student-t rescaled to that std)."""
-    from stackenv.envs.noise import agent_rng
+    """Each agent's feedback noise is its own column of the copy's noise stream times its own std (Student-t
+    rescaled to that std)."""
+    from stackenv.envs.noise import noise_rng
 
     df, seed, T = 4.0, 5, 300
     env = duopoly_v0.parallel_env(feedback="gradient", noise=noise, df=df, noise_std=noise_std)
@@ -75,10 +76,10 @@ def test_env_noise_kind_and_per_agent_std(noise, noise_std):
     got = np.array([[o[a][0] for a in env.possible_agents] for o in rows], dtype=float)
     unit = math.sqrt((df - 2) / df) if noise == "student_t" else 1.0
     expected = np.empty((T, 2))
+    gen = noise_rng(seed)
+    z = gen.standard_t(df, (T, 2)) if noise == "student_t" else gen.standard_normal((T, 2))
     for i, std in enumerate((0.5, 2.0)):
-        gen = agent_rng(seed, i)
-        z = gen.standard_t(df, T) if noise == "student_t" else gen.standard_normal(T)
-        expected[:, i] = env.game.omega(x0)[i] + std * unit * z
+        expected[:, i] = env.game.omega(x0)[i] + std * unit * z[:, i]
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-5)
     w = got - env.game.omega(x0)
     assert np.std(w[:, 1]) / np.std(w[:, 0]) == pytest.approx(4.0, rel=0.25)
