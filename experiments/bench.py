@@ -75,7 +75,7 @@ class Args:
     tiny: bool = arg(False, "tiny workloads (seconds): checks that every benchmark runs, numbers meaningless")
     repeats: int = arg(3, "timing repeats; the best is reported")
     tournament: bool = arg(True, "run the standard tournament (the slowest benchmark)")
-    max_n: int = arg(10**5, "largest N of the default N-follower path (decades from 10; targets are at 10**6)")
+    max_n: int = arg(10**6, "largest N of the default N-follower path (decades from 10; the targets are at 10**6)")
     readme: Path | None = arg(None, "also rewrite this README's benchmark table from this run")
 
 

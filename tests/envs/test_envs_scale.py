@@ -1,6 +1,6 @@
 """The env path of N followers is O(N) by construction (issue 10.1): no N × N object, no per-agent work per step.
 
-Memory, not time, is asserted (no timed unit tests; the seconds are ``experiments.n_follower_scale`` /
+Memory, not time, is asserted (no timed unit tests; the seconds are measured by
 ``experiments.bench``): an N × N float64 object at N = 20 000 is 3.2 GB, N² / N = 20 000 floats per agent.
 """
 
