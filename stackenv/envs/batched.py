@@ -186,7 +186,13 @@ class BatchedStackelbergEnv:
         self.t, self.done, self._live = 0, np.zeros(self.num_envs, bool), None
         self._terminated = self._truncated = self._no_flags
         self._obs = self.engine.layout.observations(self._index, self.feedback_rows, self.x)
-        return self._obs, PerAgent(self._index, same={"out_of_bounds": self._no_flags})
+        if out.reasons is None:
+            return self._obs, PerAgent(self._index, same={"out_of_bounds": self._no_flags})
+        # a value at reset (noise included) had to be clamped into the observation range: flag it per copy
+        clamped = np.array(
+            [f"clamped at reset: {r.removeprefix('diverged: ')}" if r else "" for r in out.reasons], dtype=object
+        )
+        return self._obs, {a: {"out_of_bounds": self._no_flags, "clamped": clamped} for a in self._index}
 
     def step(self, actions: Mapping[str, Any] | np.ndarray):
         """One joint step of every live copy; see the module docstring for shapes."""

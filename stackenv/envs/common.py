@@ -132,12 +132,17 @@ class EpisodeEnv:
     def _reset(self, seed: int | None, options: Mapping[str, Any] | None):
         if seed is not None and (isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer))):
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-        obs, _ = self._batch.reset(seed, options)
+        obs, batch_infos = self._batch.reset(seed, options)
         self.agents = self.possible_agents[:]
         if self._renderer is not None:
             self._renderer.reset()
             self._renderer.record(self._batch.x[0])
-        return {a: squeeze(o) for a, o in obs.items()}, {a: {"out_of_bounds": False} for a in self.agents}
+        infos = {a: {"out_of_bounds": False} for a in self.agents}
+        clamped = batch_infos[self.agents[0]].get("clamped")
+        if clamped is not None and clamped[0]:
+            for info in infos.values():
+                info["clamped"] = str(clamped[0])
+        return {a: squeeze(o) for a, o in obs.items()}, infos
 
     def _present(self, obs: dict[str, Any]) -> dict[str, Any]:
         """Feedback observations as the parallel env hands them out (padded if asked)."""

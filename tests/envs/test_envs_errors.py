@@ -75,3 +75,24 @@ def test_reward_spaces_are_shared_not_copied():
     assert len({id(bat.observation_space(a)) for a in bat.possible_agents}) == 1
     aec = raw_env(game, feedback="reward")
     assert len({id(aec.observation_space(a)) for a in aec.possible_agents}) == 2  # the leader, and the followers
+
+
+@pytest.mark.parametrize("feedback", ["gradient", "reward"])
+def test_a_value_clamped_at_reset_is_flagged_not_silent(feedback):
+    # Noise of std 1e39 pushes every reset value past float32 (3.4e38): the value is clamped into the space and the
+    # reset infos say so, per copy in the batched env and per agent in the PettingZoo envs.
+    bat = BatchedStackelbergEnv(make("duopoly"), num_envs=3, feedback=feedback, noise_std=1e39)
+    obs, infos = bat.reset(seed=0)
+    assert all(np.isfinite(o).all() for o in obs.values())
+    assert all(str(r).startswith("clamped at reset") for r in infos["leader"]["clamped"])
+    par = duopoly_v0.parallel_env(feedback=feedback, noise_std=1e39)
+    _, infos = par.reset(seed=0)
+    assert infos["follower"]["clamped"].startswith("clamped at reset")
+    aec = duopoly_v0.env(feedback=feedback, noise_std=1e39)
+    aec.reset(seed=0)
+    assert aec.infos["leader"]["clamped"].startswith("clamped at reset")
+    # no flag when nothing was clamped
+    _, infos = duopoly_v0.parallel_env(feedback=feedback, noise_std=1.0).reset(seed=0)
+    assert "clamped" not in infos["leader"]
+    _, infos = BatchedStackelbergEnv(make("duopoly"), num_envs=3, feedback=feedback, noise_std=1.0).reset(seed=0)
+    assert "clamped" not in infos["leader"]
