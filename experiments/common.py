@@ -67,6 +67,13 @@ def _help_text(help: str, default: Any) -> str:
     return f"{help} (default: {shown})"
 
 
+def option_strings(f: dataclasses.Field) -> tuple[str, ...]:
+    """A field's command-line flags: ``--field-name``, or its ``flag`` metadata (a name, e.g. ``"--import"`` for
+    a keyword, or a tuple of names: the first is the flag's name, the others aliases)."""
+    flag = f.metadata.get("flag", "--" + f.name.replace("_", "-"))
+    return (flag,) if isinstance(flag, str) else tuple(flag)
+
+
 def parse_args(cls: type, argv: list[str] | None = None, description: str | None = None):
     """Parse command-line arguments into an instance of the dataclass ``cls``."""
     hints = typing.get_type_hints(cls)
@@ -74,20 +81,20 @@ def parse_args(cls: type, argv: list[str] | None = None, description: str | None
     for f in dataclasses.fields(cls):
         tp, is_list = _base_type(hints[f.name])
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
-        flag = f.metadata.get("flag", "--" + f.name.replace("_", "-"))  # e.g. "--import" (a keyword)
+        flags = option_strings(f)
         help_text = _help_text(f.metadata.get("help", ""), default)
         if tp is bool:
-            parser.add_argument(flag, type=_parse_bool, nargs="?", const=True, default=default, help=help_text)
+            parser.add_argument(*flags, type=_parse_bool, nargs="?", const=True, default=default, help=help_text)
         elif is_list:
             choices = f.metadata.get("choices")
             action = "extend" if f.metadata.get("repeatable") else "store"  # --x a --x b: [a, b]
             parser.add_argument(
-                flag, type=tp, nargs="+", default=default, help=help_text, choices=choices, action=action, dest=f.name
+                *flags, type=tp, nargs="+", default=default, help=help_text, choices=choices, action=action, dest=f.name
             )
         else:
             conv = Path if tp is Path else tp
             choices = f.metadata.get("choices")
-            parser.add_argument(flag, type=conv, default=default, help=help_text, choices=choices, dest=f.name)
+            parser.add_argument(*flags, type=conv, default=default, help=help_text, choices=choices, dest=f.name)
     ns = parser.parse_args(argv)
     args = cls(**vars(ns))
     check = getattr(args, "validate", None)

@@ -95,7 +95,12 @@ class Args:
         [], "plugin module to import here and in every worker (repeatable)", flag="--import", repeatable=True
     )
     noise_std: list[str] | None = arg(None, "feedback noise std: one value for every game, or GAME=VALUE entries")
-    radius: list[str] | None = arg(None, "neighbourhood radius (action units): one value, or GAME=VALUE entries")
+    radius: list[str] | None = arg(
+        None,
+        "neighbourhood radius (action units) that steps_to_neighbourhood counts from: one value, or GAME=VALUE entries"
+        " (alias: --init-radius)",
+        flag=("--radius", "--init-radius"),
+    )
     feedback: str | None = arg(
         None, "feedback mode of every match (default: the least that serves both rules)", choices=list(FEEDBACK_MODES)
     )

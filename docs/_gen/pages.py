@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from experiments.common import option_strings
 from stackenv import envs, games
 from stackenv.envs import FEEDBACK_MODES
 
@@ -332,8 +333,8 @@ def experiment_page(name: str) -> str:
     for f in dataclasses.fields(module.Args):
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         text = f.metadata.get("help", "").replace("|", "\\|")
-        flag = f.metadata.get("flag", "--" + f.name.replace("_", "-"))
-        lines.append(f"| `{flag}` | {_code(default)} | {text} |")
+        flag = " ".join(f"`{s}`" for s in option_strings(f))
+        lines.append(f"| {flag} | {_code(default)} | {text} |")
     extra = markdown(module.Args.__doc__)
     return "\n".join([*lines, "", extra])
 

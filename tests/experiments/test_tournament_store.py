@@ -75,6 +75,10 @@ def test_settings_come_from_the_paper_or_the_command_line_and_are_reported(tmp_p
     report = (out / "report.md").read_text()
     assert "| duopoly | {} (paper) | 0 (command line) | 2.5 (command line) | auto |" in report
     assert settings("torus")["noise_std"] == 0.1 and settings("torus")["source"]["noise_std"] == "paper"
+    # --init-radius (the name issue 14 gave the option) sets the same setting
+    out2 = tmp_path / "o2"
+    tournament.main([*BASE, "--steps", "50", "--out", str(out2), "--init-radius", "duopoly=3.5"])
+    assert json.loads((out2 / "run.json").read_text())["games"]["duopoly"]["radius"] == 3.5
 
 
 def test_bad_rows_are_quarantined_and_recomputed(reference, tmp_path, capsys):
