@@ -1,6 +1,7 @@
-"""The vocabulary of seats: feedback modes, roles, what each mode provides, and players by name or index.
+"""The vocabulary of seats: roles, what each feedback mode provides, and players by name or index.
 
-One module owns these names (the learners, the registry and ``agents.play`` import them from here).
+The feedback modes themselves and their check belong to the envs (:mod:`stackenv.envs.modes`, re-exported
+here); the learners, the registry and ``agents.play`` import the seat vocabulary from this module.
 """
 
 from __future__ import annotations
@@ -10,14 +11,15 @@ from typing import Any, Literal
 
 import numpy as np
 
+from stackenv.envs.modes import FEEDBACK_MODES as FEEDBACK_MODES  # re-exported: the seat vocabulary
+from stackenv.envs.modes import check_feedback
 from stackenv.games.base import Game
 
 Feedback = Literal["gradient", "hierarchical", "second_order", "reward"]
 Role = Literal["leader", "follower"]
 Need = Literal["gradient", "total_derivative", "second_order", "jacobian", "reward", "action"]
 
-#: Feedback modes in the order :func:`agents.play.choose_feedback` prefers them (least information first).
-FEEDBACK_MODES: tuple[str, ...] = ("gradient", "hierarchical", "second_order", "reward")
+# FEEDBACK_MODES (from stackenv.envs.modes) lists the modes in the order agents.play.choose_feedback prefers them.
 ROLES: tuple[str, ...] = ("leader", "follower")
 NEEDS: tuple[str, ...] = ("gradient", "total_derivative", "second_order", "jacobian", "reward", "action")
 
@@ -44,13 +46,6 @@ def provided_needs(feedback: str, has_below: bool) -> frozenset[str]:
     else:
         extra = set()
     return frozenset(base | extra)
-
-
-def check_feedback(feedback: str) -> str:
-    """Return ``feedback`` if it is a known mode, else raise ``ValueError`` listing the valid ones."""
-    if feedback not in FEEDBACK_MODES:
-        raise ValueError(f"unknown feedback mode {feedback!r}; valid modes: {', '.join(FEEDBACK_MODES)}")
-    return feedback
 
 
 def player_index(game: Game, agent: str | int) -> int:
