@@ -8,8 +8,8 @@ hierarchical feedback, noise std 1). Each N runs in its own spawned process, so 
 (``ru_maxrss``: interpreter, imports and the run) is its own; a step's time is
 ``(t(2K) − t(K)) / K`` for ``play`` runs of K and 2K steps (best of two each), which removes the one-off
 set-up of ``play``; K starts at ``clip(budget / N, 10, 1000)`` and grows until the K extra steps take at least a
-third of the 2K run (at most :data:`MAX_TIMED_STEPS`), so the difference is not set-up noise (it was, and went
-negative, at N = 10⁴–10⁵ once a step took under a millisecond).
+third of the 2K run (at most :data:`MAX_TIMED_STEPS`, or until a 2K run takes :data:`MAX_RUN_SECONDS`), so the
+difference is not set-up noise (it was, and went negative, at N = 10⁴–10⁵ once a step took under a millisecond).
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ from stackenv.wrappers import SingleAgentEnv
 NOISE_STD = math.sqrt(10.0)  # the paper's N(0, 10): variance 10
 #: The most steps one timed ``play`` run of the N-follower path takes (K of the K / 2K pair).
 MAX_TIMED_STEPS = 4000
+#: ... and K stops growing once a 2K run takes longer than this (at 10⁶ followers play's own set-up is seconds).
+MAX_RUN_SECONDS = 20.0
 #: The learner-side Krylov leader is measured up to this N (its second_order feedback holds dense N × N blocks).
 KRYLOV_MAX_N = 1000
 
@@ -54,7 +56,7 @@ def n_follower_point(N: int, steps: int) -> dict[str, Any]:
         t_k, t_2k = (
             best_time(lambda k=k: play(env, learners, k, record_every=k, seed=0), 2) for k in (steps, 2 * steps)
         )
-        if t_2k - t_k >= 0.5 * t_k or steps >= MAX_TIMED_STEPS:
+        if t_2k - t_k >= 0.5 * t_k or steps >= MAX_TIMED_STEPS or t_2k > MAX_RUN_SECONDS:
             break
         steps *= 4
     return {
