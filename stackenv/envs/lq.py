@@ -91,16 +91,16 @@ class LQDynamics:
         return self.t >= self.model.horizon
 
 
-class LQParallelEnv(ParallelEnv):
-    """Simultaneous play of an LQ game: every player observes ``(x_t, t/T)`` and chooses its control."""
+class _LQSpaces:
+    """What both forms share: the dynamics core, the agents and their spaces (built once in the core)."""
 
     metadata = {"name": "lq_v0", "render_modes": [], "is_parallelizable": True}
 
-    def __init__(self, render_mode: str | None = None, **params: Any):
+    def _build(self, render_mode: str | None, params: dict[str, Any], aec: bool) -> None:
         if render_mode is not None:
             raise ValueError(f"lq_v0 has no render modes, got render_mode={render_mode!r}")
         self.render_mode = None
-        self.core = LQDynamics(LQGame(**params), aec=False)
+        self.core = LQDynamics(LQGame(**params), aec=aec)
         self.possible_agents = list(self.core.agents)
         self.agents: list[str] = []
 
@@ -109,6 +109,13 @@ class LQParallelEnv(ParallelEnv):
 
     def action_space(self, agent):
         return self.core.action_spaces[agent]
+
+
+class LQParallelEnv(_LQSpaces, ParallelEnv):
+    """Simultaneous play of an LQ game: every player observes ``(x_t, t/T)`` and chooses its control."""
+
+    def __init__(self, render_mode: str | None = None, **params: Any):
+        self._build(render_mode, params, aec=False)
 
     @property
     def x(self) -> np.ndarray:
@@ -143,25 +150,12 @@ class LQParallelEnv(ParallelEnv):
         )
 
 
-class LQAECEnv(AECEnv):
+class LQAECEnv(_LQSpaces, AECEnv):
     """Leader-first play: the leader chooses ``u_0`` seeing ``(x_t, t/T)``; each follower sees ``(x_t, t/T, u_0)``."""
-
-    metadata = {"name": "lq_v0", "render_modes": [], "is_parallelizable": True}
 
     def __init__(self, render_mode: str | None = None, **params: Any):
         super().__init__()
-        if render_mode is not None:
-            raise ValueError(f"lq_v0 has no render modes, got render_mode={render_mode!r}")
-        self.render_mode = None
-        self.core = LQDynamics(LQGame(**params), aec=True)
-        self.possible_agents = list(self.core.agents)
-        self.agents: list[str] = []
-
-    def observation_space(self, agent):
-        return self.core.observation_spaces[agent]
-
-    def action_space(self, agent):
-        return self.core.action_spaces[agent]
+        self._build(render_mode, params, aec=True)
 
     @property
     def x_committed(self) -> np.ndarray:
