@@ -81,3 +81,37 @@ def check_levels(levels: Any, n: int) -> list[list[int]]:
     if sorted(flat) != list(range(n)) or flat != sorted(flat) or any(not lv for lv in out):
         raise ValueError(f"parameter 'levels' must partition players 0..{n - 1} in hierarchy order, got {levels!r}")
     return out
+
+
+def check_index(value: Any, n: int, what: str, owner: str) -> int:
+    """Validate an index into ``range(n)``, raising ``ValueError`` naming ``owner``, ``what`` and the valid range."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or not 0 <= int(value) < n:
+        raise ValueError(f"{owner}: {what} index must be an integer in [0, {n - 1}], got {value!r}")
+    return int(value)
+
+
+def check_players(players: Sequence[Player], levels: Any) -> tuple[list[Player], list[list[int]]]:
+    """Validate a game's players (at least two, unique names) and its ``levels`` (:func:`check_levels`)."""
+    players = list(players)
+    if len(players) < 2:
+        raise ValueError(f"a game needs at least two players, got {len(players)}")
+    names = [p.name for p in players]
+    if len(set(names)) != len(names):
+        raise ValueError(f"player names must be unique, got {names}")
+    return players, check_levels(levels, len(players))
+
+
+def coordinate_index(dims: Sequence[int], levels: Sequence[Sequence[int]]):
+    """Where each player and level sits in the joint action ``x``: ``(offsets, slices, level_coords, below_coords)``.
+
+    ``offsets[i]`` is player i's first coordinate (``offsets[-1] = d``), ``slices[i]`` its slice; ``level_coords[k]``
+    the coordinates of level k (levels are consecutive runs of players, :func:`check_levels`) and
+    ``below_coords[k]`` those of every level strictly below k.
+    """
+    offsets = np.concatenate([[0], np.cumsum(dims)]).astype(int)
+    slices = [slice(int(offsets[i]), int(offsets[i + 1])) for i in range(len(dims))]
+    level_coords = [np.arange(offsets[lv[0]], offsets[lv[-1] + 1]) for lv in levels]
+    below_coords = [
+        np.concatenate(level_coords[k + 1 :]) if k + 1 < len(levels) else np.zeros(0, int) for k in range(len(levels))
+    ]
+    return offsets, slices, level_coords, below_coords

@@ -115,3 +115,29 @@ def third_terms(game: Game, x: np.ndarray, k: int, v: np.ndarray) -> np.ndarray:
         u[..., b[sel]] = v[..., sel]
         M = M + game.dhessian(p, x, u)
     return M
+
+
+def omega_S(game: Game, x: np.ndarray) -> np.ndarray:
+    """Stackelberg field ``ω_S(x)`` (eq. 1; App. C), shape ``(..., d)``."""
+    return game.stackelberg_terms(x, with_jacobian=False)[0]
+
+
+def jacobian_S(game: Game, x: np.ndarray) -> np.ndarray:
+    """``J_S(x) = Dω_S(x)``, shape ``(..., d, d)``."""
+    return game.stackelberg_terms(x)[1]
+
+
+def total_derivative(game: Game, x: np.ndarray, i: int = 0) -> np.ndarray:
+    """Player i's total derivative ``Df_i`` (its block of ``ω_S``), shape ``(..., d_i)``."""
+    return game.omega_S(x)[..., game.slices[i]]
+
+
+def jacobian_S_fd(game: Game, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    """``J_S`` by central differences of ``ω_S`` (error ``O(h²)``), all rows; a check on ``game.jacobian_S``."""
+    x = game.check_x(x)
+    cols = []
+    for c in range(game.d):
+        e = np.zeros(game.d)
+        e[c] = h
+        cols.append((game.omega_S(x + e) - game.omega_S(x - e)) / (2 * h))
+    return np.stack(cols, axis=-1)
