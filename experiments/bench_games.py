@@ -1,0 +1,85 @@
+"""Game-side scaling workloads of ``experiments.bench``: the K-level chain (issue 10: "the K-level chain for K up to
+100 levels").
+
+``chain``: ``make("chain", K=100)`` → ``chain_learners`` (default, curvature-scaled schedules) → ``play`` on a
+``BatchedStackelbergEnv`` (B = 1, hierarchical feedback, noise-free so that the run can be checked against the
+Stackelberg point). A step's time is ``(t(2S) − t(S)) / S`` for ``play`` runs of S and 2S steps (best of
+``repeats`` each: play's set-up cancels); ``peak_traced_mb`` is the tracemalloc peak of make + learners + env +
+10 steps (what the path allocates, without the interpreter); ``equilibrium_error`` is the largest difference
+between the closed-form Stackelberg point and the zero of the generic bottom-up recursion's ``(ω_S, J_S)``
+(:mod:`stackenv.games.stackelberg`, H22 adjoint solves level by level), solved densely; ``distance`` is the
+learners' distance to the closed-form point at the start and after ``2S`` steps.
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+import warnings
+from typing import Any
+
+import numpy as np
+
+from agents import chain_learners, play
+from experiments.common import best_time
+from stackenv.envs import BatchedStackelbergEnv
+from stackenv.games import make, stackelberg
+
+
+def _chain_path(K: int):
+    game = make("chain", K=K)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        learners = chain_learners(game)
+    return game, learners, BatchedStackelbergEnv(game, num_envs=1, feedback="hierarchical")
+
+
+def bench_chain(K: int, steps: int, repeats: int) -> dict[str, Any]:
+    """The K-level chain path (module docstring): step time, set-up time, traced peak memory, accuracy."""
+    tracemalloc.start()
+    game, learners, env = _chain_path(K)
+    play(env, learners, 10, seed=0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    t0 = time.perf_counter()
+    game, learners, env = _chain_path(K)
+    setup = time.perf_counter() - t0
+
+    def run(n: int):
+        return play(env, learners, n, record_every=n, seed=0)
+
+    t_s, t_2s = (best_time(lambda n=n: run(n), repeats) for n in (steps, 2 * steps))
+    traj = play(env, learners, 2 * steps, record_every=2 * steps, seed=0)
+    target = game.stackelberg_closed_form()
+    om, JS = stackelberg.stackelberg_terms(game, np.zeros(game.d))
+    generic = np.linalg.solve(JS, -om)
+    return {
+        "K": K,
+        "step_seconds": (t_2s - t_s) / steps,
+        "timed_steps": steps,
+        "setup_seconds": setup,
+        "peak_traced_mb": peak / 2**20,
+        "equilibrium_error": float(np.abs(generic - target).max()),
+        "distance": {
+            "start": float(game.distance(traj.x[0, 0], target)),
+            "end": float(game.distance(traj.x_final[0], target)),
+            "steps": 2 * steps,
+        },
+    }
+
+
+def chain_rows(res: dict[str, Any]) -> list[list[str]]:
+    """The benchmark table's row for ``res["chain"]`` (none where the run has no ``chain`` entry)."""
+    ch = res.get("chain")
+    if ch is None:
+        return []
+    return [
+        [
+            f"K-level chain, K = {ch['K']}: one `play` step (s) / traced peak (MB) / distance to the Stackelberg "
+            f"point after {ch['distance']['steps']} steps",
+            f"{ch['step_seconds']:.3g} / {ch['peak_traced_mb']:.1f} / {ch['distance']['end']:.1e}",
+            f"closed form vs generic recursion {ch['equilibrium_error']:.1e}",
+            "",
+            "≤ 0.2 s",
+        ]
+    ]
