@@ -15,22 +15,7 @@ exponents; the wall time of 1,000 iterations at N = 1000), ``sb3_vec_speedup`` (
 ``sb3_dummy_seconds``, ``sb3_vec_workload``), ``chain`` (the K = 100 chain path: :mod:`experiments.bench_games`)
 and ``tournament_seconds``.
 
-Profile notes (issue 6; pyinstrument / line_profiler, 2 shared AMD EPYC cores; before → after):
-    batched (0.17 → 0.53 of the hand-written loop): reset built 3000 ``default_rng`` at ~9 µs each (now one
-    vectorised SeedSequence hash, ~1 µs each); per-copy ``_in_range`` reductions, per-agent action checks,
-    flag copies and dict rebuilding in ``step`` (now two reductions and shared read-only arrays); the affine
-    kernel converted Python-float constants on every numpy op and filled strided columns (now 0-d constants,
-    in-place column-major sums, same IEEE operations); ``joint_action``'s isfinite/norm/where and
-    ``np.clip`` dispatch in every update (now one dot and ``ndarray.clip`` with 0-d bounds). What remains is
-    bounded by the noise: 4.2 M normals drawn one (copy, agent) stream at a time at ~9.5 ns each (~40 ms of
-    the ~120 ms run; the hand-written loop draws 4 M at 8.5 ns from one stream), then the kernel's 23 numpy
-    operations per step (~11 µs).
-    N followers (1,000 iterations at N = 1000: 15.8 s → ~0.3 s): an O(N²) ``a not in list`` per agent in
-    ``step`` and 1,001 learner updates per step; now an O(N) key check, views built by iterating one reshaped
-    array, and same-rule followers fused into one group (``Learner.fuse``). Krylov leader at N = 3000:
-    73 → 13 ms (the symmetry pass, fancy-index copies and ``np.where`` averages of 72 MB blocks removed).
-    tournament (12.3 s with 4 followers → ~10 s with 5 × 5 rules): env steps (torus generic kernel), the
-    zero-sum best response (an SVD-based response per step), learners and per-step recording.
+Profile notes (what was slow and what changed, measured): ``docs/profiling.md``.
 """
 
 from __future__ import annotations

@@ -19,22 +19,11 @@ Training runs on ``--n-envs`` copies of one ``BatchedStackelbergEnv`` through ``
 holds one decision for H follower steps — rather than through ``agents.sb3.train_sb3``, which trains on one env
 step per decision.
 
-Scaling, derived from the game. Actions in [−1, 1] are mapped linearly onto [0, A] (``rescale_actions=True``);
-observations are divided by A (the last joint action in leader-first play, the leader's own gradient in
-simultaneous play); rewards are divided by ``--reward-scale``, by default the curvature of the leader's profit
-along the follower's response in those action units, κ = ∂²f_1(q_1, r(q_1))/∂q_1² · (A/2)² (the leader's reduced
-Hessian at the Stackelberg point, ``game.reduced_hessian``; 2500 for every duopoly with A = 100), so the reward
-is ≈ −(a − a*)²/2 + const in the rescaled action a.
-
-SAC's entropy (why it used to end at the range centre). SAC's tanh-squashed Gaussian earns an entropy bonus
-α·H, and the squashing's log-Jacobian makes that bonus largest at the centre of the range, pulling the mean
-action towards it by ≈ 2α·a/κ. SB3 starts at α = 1 and tunes log α by Adam at 3·10⁻⁴ per update, so after the
-few hundred updates of a short run α is still ≈ 0.9 and the pull dominates: off-centre (q_1* = 21) SAC ended
-at 27–30 (still 27 after 5000 steps, α ≈ 0.7). For a Gaussian policy on a reward of curvature 1, the objective
-E[r] + αH is maximised at variance σ² = α, so SB3's target entropy −1 (= ½ log(2πe σ²)) is met at
-α* = σ² = 1/(2π e³) ≈ 0.0079: SAC starts there (still tuned), and the off-policy algorithms take one gradient
-step per collected transition (``gradient_steps=-1``, SAC's usual update-to-data ratio; SB3's default is one
-per ``--n-envs`` transitions). Measured before/after: see ``/work`` notes or the README RL section.
+Scaling and SAC's entropy coefficient, derived from the game (``docs/derivations.md``): actions in [−1, 1] map
+linearly onto [0, A], observations are divided by A, rewards by ``--reward-scale`` (default: the leader's
+reduced-cost curvature in those action units, :func:`reward_scale`), and SAC starts at the entropy coefficient
+``SAC_ENT_COEF`` = 1/(2π e³) at which SB3's target entropy is met, instead of 1, whose pull towards the range's
+centre dominated short runs; the off-policy algorithms take one gradient step per collected transition.
 
 Learning curves: every ``timesteps / evals`` training steps the deterministic policy is evaluated on
 ``--eval-episodes`` fresh episodes; the evaluated committed quantity q_1, the joint action the episode ended
@@ -67,7 +56,7 @@ from stackenv.games import make
 from stackenv.wrappers import SB3VecEnv
 
 #: SAC's initial entropy coefficient for rewards of unit curvature: the α at which SB3's target entropy −1
-#: is met by a Gaussian policy, σ² = α = 1 / (2π e³) (module docstring).
+#: is met by a Gaussian policy, σ² = α = 1 / (2π e³) (docs/derivations.md).
 SAC_ENT_COEF = 1.0 / (2 * math.pi * math.e**3)
 
 ALGOS = ("ppo", "sac", "td3")
@@ -149,7 +138,8 @@ class Commit(VecEnvWrapper):
 
 
 def reward_scale(game) -> float:
-    """The curvature of the leader's profit along the follower's response, in [−1, 1] action units (docstring)."""
+    """The curvature of the leader's profit along the follower's response, in [−1, 1] action units
+    (docs/derivations.md)."""
     x_stack = game.stackelberg_closed_form()
     kappa = float(game.reduced_hessian(0, game.jacobian_S(x_stack))[0, 0])
     half_range = (float(game.high[0]) - float(game.low[0])) / 2

@@ -5,7 +5,16 @@ from pathlib import Path
 
 import pytest
 
-from experiments import duopoly, n_followers, rl, torus, zero_sum
+from experiments import (
+    duopoly,
+    n_followers,
+    n_followers_chain,
+    n_followers_oligopoly,
+    n_followers_timing,
+    rl,
+    torus,
+    zero_sum,
+)
 from tests.experiments.figures import captured_figures, figure_problems
 
 SMALL = {
@@ -13,6 +22,9 @@ SMALL = {
     torus: ["--seeds", "3", "--steps", "100", "--grid", "4", "--paths", "2"],
     zero_sum: ["--seeds", "3", "--steps", "100", "--paths", "2"],
     n_followers: ["--seeds", "2", "--steps", "100", "--ns", "1", "10", "--timing-ns", "10", "100"],
+    n_followers_oligopoly: ["--seeds", "2", "--steps", "100", "--ns", "1", "10"],
+    n_followers_chain: ["--seeds", "2", "--steps", "100"],
+    n_followers_timing: ["--timing-ns", "10", "100", "--timing-batch", "2"],
     rl: ["--seeds", "1", "--steps", "64", "--algos", "ppo", "--n-envs", "1", "--evals", "1", "--eval-episodes", "1"],
 }
 #: Figures with no equilibrium to mark.

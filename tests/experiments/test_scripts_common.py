@@ -8,10 +8,23 @@ from pathlib import Path
 
 import pytest
 
-from experiments import bench, demo, duopoly, lq, n_followers, rl, torus, tournament, zero_sum
+from experiments import (
+    bench,
+    demo,
+    duopoly,
+    lq,
+    n_followers,
+    n_followers_chain,
+    n_followers_oligopoly,
+    n_followers_timing,
+    rl,
+    torus,
+    tournament,
+    zero_sum,
+)
 from experiments.common import best_time, parse_args
 
-SCRIPTS = [duopoly, torus, zero_sum, n_followers, rl, tournament, lq]
+SCRIPTS = [duopoly, torus, zero_sum, n_followers, n_followers_oligopoly, n_followers_chain, rl, tournament, lq]
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
@@ -37,7 +50,9 @@ def test_best_time_is_the_fastest_call_after_an_untimed_warm_up():
     assert best_time(fn, 1) >= 0.05 and len(calls) == 1  # without warm-up the slow call is the only one timed
 
 
-@pytest.mark.parametrize("script", [*SCRIPTS, bench, demo], ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+@pytest.mark.parametrize(
+    "script", [*SCRIPTS, bench, demo, n_followers_timing], ids=lambda m: m.__name__.rsplit(".", 1)[-1]
+)
 def test_help_names_no_issue_and_prints_each_default_once(script, capsys):
     with pytest.raises(SystemExit):
         parse_args(script.Args, ["--help"])
@@ -50,3 +65,4 @@ def test_help_names_no_issue_and_prints_each_default_once(script, capsys):
 
 def test_bench_says_why_it_takes_no_seeds_steps_out():
     assert "not ``--seeds``/``--steps``/``--out``" in bench.Args.__doc__
+    assert "not ``--seeds``/``--steps``" in n_followers_timing.Args.__doc__

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from experiments import n_followers
+from experiments import n_followers, n_followers_chain, n_followers_oligopoly, n_followers_timing
 from tests.experiments.contract import RUN_KEYS, run_script
 
 NS = [1, 2, 5, 1000]
@@ -97,3 +97,25 @@ def test_timings_reported(result):
     assert set(timing["dense LU solve"]) == {"1", "100", "300"}
     assert all(t > 0 for per in timing.values() for t in per.values())
     assert set(payload["timing_slopes"]) == set(timing)
+
+
+def test_each_study_runs_alone_and_the_front_merges_their_runs(tmp_path):
+    """``experiments.n_followers`` is its three studies run with one set of flags: the oligopoly's and the chain's
+    ``runs`` alone equal the front's (bit for bit but the measured seconds), the timing study reports the same
+    methods and N."""
+    learn = ["--seeds", "2", "--steps", "200", "--record-every", "50"]
+    timing = ["--timing-ns", "1", "30", "--dense-max-n", "30", "--timing-batch", "2"]
+    _, front = run_script(n_followers, tmp_path / "front", [*learn, "--ns", "1", "3", *timing])
+    _, olig = run_script(n_followers_oligopoly, tmp_path / "olig", [*learn, "--ns", "1", "3"])
+    _, chain = run_script(n_followers_chain, tmp_path / "chain", learn)
+    _, times = run_script(n_followers_timing, tmp_path / "timing", timing)
+    assert (olig["experiment"], chain["experiment"]) == ("n_followers_oligopoly", "n_followers_chain")
+    for run in front["runs"] + olig["runs"]:
+        run.pop("seconds_per_step", None)
+    assert front["runs"] == olig["runs"] + chain["runs"]
+    assert times["experiment"] == "n_followers_timing"
+    assert {k: set(v) for k, v in times["timing_seconds_per_leader_update"].items()} == {
+        k: set(v) for k, v in front["timing_seconds_per_leader_update"].items()
+    }
+    assert (tmp_path / "olig" / "n_followers_oligopoly.png").stat().st_size > 0
+    assert (tmp_path / "chain" / "n_followers_chain.png").stat().st_size > 0
