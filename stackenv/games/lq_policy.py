@@ -134,50 +134,13 @@ class LQPolicyGame(Game):
         ``x`` ``(..., d)`` and each direction (broadcastable to it) are joint actions; returns a dict from the
         bitmask of S to an array ``(..., N)``: ``{0: costs, 1: ∂_a f, 3: ∂_a∂_b f, 7: ∂_a∂_b∂_c f, ...}``.
         """
-        mdl, g = self.model, self.model.discount
         rho = self.spectral_radius(x)
         if np.any(rho >= 1):
             raise UnstableError(
                 f"{self.name}: closed loop unstable at {int(np.sum(rho >= 1))} point(s) (ρ(√γ F) up to "
                 f"{float(rho.max()):.6g} ≥ 1): the expected cost is infinite"
             )
-        n, k = mdl.n, len(dirs)
-        K = x.reshape(x.shape[:-1] + (-1, n))  # the stacked gains (K_0; K_1; ...), (..., Σm_i, n)
-        F = mdl.A - self._B @ K
-        kron = np.einsum("...ab,...cd->...acbd", F, F).reshape(F.shape[:-2] + (n * n, n * n))
-        L_inv = np.linalg.inv(np.eye(n * n) - g * kron)  # vec(X − γFXFᵀ) = (I − γ F⊗F) vec X
-
-        def lyap(rhs):  # solve X − γ F X Fᵀ = rhs
-            return (L_inv @ rhs.reshape(rhs.shape[:-2] + (n * n, 1))).reshape(rhs.shape)
-
-        dK = {1 << e: np.reshape(u, np.shape(u)[:-1] + (-1, n)) for e, u in enumerate(dirs)}
-        dF = {e: -self._B @ v for e, v in dK.items()}
-        dF[0], dK[0] = F, K
-
-        def Qt(mask):  # derivative of every Q̃_i = Q_i + Kᵀ R̄_i K along the directions in mask, (..., N, n, n)
-            bits = [1 << e for e in range(k) if mask >> e & 1]
-            if len(bits) > 2:
-                return None
-            a, b = (bits + [0, 0])[:2]  # (0, 0): Q̃ itself; (a, 0): first derivative; (a, b): second
-            out = np.einsum("...ma,imk,...kb->...iab", dK[a], self._Rbar, dK[b])
-            return mdl.Q + out if not bits else out + np.swapaxes(out, -1, -2)
-
-        X = {0: lyap(np.broadcast_to(self.Sigma, F.shape))}
-        Qts, out = {}, {}
-        for mask in sorted(range(1 << k), key=lambda s: bin(s).count("1")):
-            if mask:
-                singles = [0] + [1 << e for e in range(k) if mask >> e & 1]
-                rhs = sum(
-                    dF[p] @ X[mask & ~p & ~q] @ _T(dF[q])
-                    for p in singles
-                    for q in singles
-                    if not (p & q) and (p or q)  # disjoint, and not the unknown X_S itself
-                )
-                X[mask] = lyap(g * rhs)
-            Qts[mask] = Qt(mask)
-            subs = [s for s in range(mask + 1) if s & mask == s and Qts[mask ^ s] is not None]
-            out[mask] = sum(np.einsum("...iab,...ba->...i", Qts[mask ^ s], X[s]) for s in subs)
-        return out
+        return cost_jets(self.model, self.Sigma, self._B, self._Rbar, x, dirs)
 
     def _derivative(self, x: np.ndarray, order: int, u: np.ndarray | None = None) -> np.ndarray:
         """All players' gradient ``(..., N, d)`` (order 1) or Hessian ``(..., N, d, d)`` (order 2, or the third
@@ -225,6 +188,54 @@ class LQPolicyGame(Game):
     def jacobian(self, x):
         H = self._derivative(self.check_x(x), 2)
         return np.concatenate([H[..., i, s, :] for i, s in enumerate(self.slices)], axis=-2)
+
+
+def cost_jets(
+    mdl: LQModel, Sigma: np.ndarray, B: np.ndarray, Rbar: np.ndarray, x: np.ndarray, dirs: list[np.ndarray]
+) -> dict[int, np.ndarray]:
+    """``∂_S f`` of every cost for every subset S of ``dirs`` at the gains ``x`` (:meth:`LQPolicyGame.jets`).
+
+    The Lyapunov sensitivity recursion of the module docstring, for a stable closed loop. ``B`` is
+    ``[B_0 … B_{N−1}]`` ``(n, Σm_i)`` and ``Rbar`` the stacked ``R̄_i = blockdiag_j R_ij`` ``(N, Σm_i, Σm_i)``.
+    """
+    g = mdl.discount
+    n, k = mdl.n, len(dirs)
+    K = x.reshape(x.shape[:-1] + (-1, n))  # the stacked gains (K_0; K_1; ...), (..., Σm_i, n)
+    F = mdl.A - B @ K
+    kron = np.einsum("...ab,...cd->...acbd", F, F).reshape(F.shape[:-2] + (n * n, n * n))
+    L_inv = np.linalg.inv(np.eye(n * n) - g * kron)  # vec(X − γFXFᵀ) = (I − γ F⊗F) vec X
+
+    def lyap(rhs):  # solve X − γ F X Fᵀ = rhs
+        return (L_inv @ rhs.reshape(rhs.shape[:-2] + (n * n, 1))).reshape(rhs.shape)
+
+    dK = {1 << e: np.reshape(u, np.shape(u)[:-1] + (-1, n)) for e, u in enumerate(dirs)}
+    dF = {e: -B @ v for e, v in dK.items()}
+    dF[0], dK[0] = F, K
+
+    def Qt(mask):  # derivative of every Q̃_i = Q_i + Kᵀ R̄_i K along the directions in mask, (..., N, n, n)
+        bits = [1 << e for e in range(k) if mask >> e & 1]
+        if len(bits) > 2:
+            return None
+        a, b = (bits + [0, 0])[:2]  # (0, 0): Q̃ itself; (a, 0): first derivative; (a, b): second
+        out = np.einsum("...ma,imk,...kb->...iab", dK[a], Rbar, dK[b])
+        return mdl.Q + out if not bits else out + np.swapaxes(out, -1, -2)
+
+    X = {0: lyap(np.broadcast_to(Sigma, F.shape))}
+    Qts, out = {}, {}
+    for mask in sorted(range(1 << k), key=lambda s: bin(s).count("1")):
+        if mask:
+            singles = [0] + [1 << e for e in range(k) if mask >> e & 1]
+            rhs = sum(
+                dF[p] @ X[mask & ~p & ~q] @ _T(dF[q])
+                for p in singles
+                for q in singles
+                if not (p & q) and (p or q)  # disjoint, and not the unknown X_S itself
+            )
+            X[mask] = lyap(g * rhs)
+        Qts[mask] = Qt(mask)
+        subs = [s for s in range(mask + 1) if s & mask == s and Qts[mask ^ s] is not None]
+        out[mask] = sum(np.einsum("...iab,...ba->...i", Qts[mask ^ s], X[s]) for s in subs)
+    return out
 
 
 def _T(M: np.ndarray) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Pieces every single-agent view shares: opponents (policies or learners), their actions and updates, and
+"""Pieces every single-agent view shares: the opponents (policies or learners; :class:`Opponents` acts, resets and
+updates them), their actions and updates, and
 the ``[−1, 1]`` action rescaling. :class:`~stackenv.wrappers.SingleAgentEnv` calls them with batches of one,
 :class:`~stackenv.wrappers.VectorSingleAgentEnv` with the ``B`` copies of a batched env.
 
@@ -19,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from gymnasium import spaces
 
 
 def is_learner(opp: object) -> bool:
@@ -97,3 +99,51 @@ def rescale_action(action: Any, low: np.ndarray, high: np.ndarray) -> np.ndarray
     """Map ``action`` in ``[−1, 1]`` linearly onto ``[low, high]`` (float64; ``low``/``high`` broadcast)."""
     a = np.asarray(action, dtype=np.float64)
     return low + (a + 1.0) * (high - low) / 2.0
+
+
+class Opponents:
+    """The opponents of one exposed agent, validated and bound (:func:`check_opponents`), acting and learning on a
+    batch: the ``B`` copies of a batched env, or a batch of one under :class:`~stackenv.wrappers.SingleAgentEnv`.
+
+    Attributes:
+        all: ``{agent_id: policy_or_learner}`` for every other agent.
+        learners: the learner opponents among them (in the same order).
+    """
+
+    def __init__(
+        self,
+        possible_agents: Sequence[str],
+        agent: str,
+        opponents: Mapping[str, Callable[[Any], Any] | Any],
+        game: Any,
+        feedback: Any,
+    ):
+        self._two_arg = check_opponents(possible_agents, agent, opponents, game, feedback)
+        self.all = dict(opponents)
+        self.learners = {name: self.all[name] for name in self._two_arg}
+        self._game, self._agents = game, list(possible_agents)
+
+    def act(self, name: str, obs: Any, x_partial: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        """Opponent ``name``'s action checked to ``shape`` (:func:`checked_action`): a learner's
+        ``act(x_partial)`` on the batched joint action so far, a policy's ``policy(obs)``."""
+        if name in self.learners:
+            return checked_action("learner", name, self.learners[name].act(x_partial), shape)
+        return checked_action("policy", name, self.all[name](obs), shape)
+
+    def reset(self, x0: np.ndarray, rng: np.random.Generator, feedback: Callable[[str], Any]) -> None:
+        """Reset every learner that has ``reset``: ``reset(x0_i, generator, feedback(name))``, ``x0`` the batched
+        initial joint action; each learner's generator is seeded by one draw from ``rng``, in order."""
+        for name, opp in self.learners.items():
+            if callable(getattr(opp, "reset", None)):
+                sl = self._game.slices[self._agents.index(name)]
+                opp.reset(x0[:, sl], np.random.default_rng(int(rng.integers(2**63))), feedback(name))
+
+    def update(self, feedback: Callable[[str], Any], rewards: Callable[[str], np.ndarray], k: int) -> None:
+        """One step of every learner from its batched ``feedback(name)`` and ``(B,)`` ``rewards(name)``."""
+        for name, opp in self.learners.items():
+            update_learner(opp, self._two_arg[name], feedback(name), rewards(name), k)
+
+
+def exposed_action_space(box: spaces.Box, rescale_actions: bool) -> spaces.Box:
+    """The action space a single-agent view exposes: ``Box(−1, 1)`` of ``box``'s shape when rescaling, else ``box``."""
+    return spaces.Box(-1.0, 1.0, shape=box.shape, dtype=np.float32) if rescale_actions else box

@@ -29,10 +29,9 @@ from typing import Any
 
 import gymnasium
 import numpy as np
-from gymnasium import spaces
 from pettingzoo import AECEnv, ParallelEnv
 
-from stackenv.wrappers.opponents import check_opponents, checked_action, rescale_action, update_learner
+from stackenv.wrappers.opponents import Opponents, exposed_action_space, rescale_action
 
 
 def _batched(obs: Any) -> Any:
@@ -73,25 +72,17 @@ class SingleAgentEnv(gymnasium.Env):
         self.env = env
         self._base = env.unwrapped
         self.possible_agents = list(env.possible_agents)
-        game = getattr(self._base, "game", None)
-        self._two_arg_update = check_opponents(
-            self.possible_agents, agent, opponents, game, getattr(self._base, "feedback", None)
-        )
+        self.game = game = getattr(self._base, "game", None)
+        self._opponents = Opponents(self.possible_agents, agent, opponents, game, getattr(self._base, "feedback", None))
         self.agent = agent
-        self.opponents = dict(opponents)
-        self._learners = {name: self.opponents[name] for name in self._two_arg_update}
-        self.game = game
+        self.opponents = self._opponents.all
         # level order (top first) for acting within a parallel step
-        if game is not None:
-            self._order = [self.possible_agents[i] for lv in game.levels for i in lv]
-        else:
-            self._order = self.possible_agents
+        self._order = (
+            [self.possible_agents[i] for lv in game.levels for i in lv] if game is not None else self.possible_agents
+        )
         self._box = env.action_space(agent)
         self.rescale_actions = bool(rescale_actions)
-        if self.rescale_actions:
-            self.action_space = spaces.Box(-1.0, 1.0, shape=self._box.shape, dtype=np.float32)
-        else:
-            self.action_space = self._box
+        self.action_space = exposed_action_space(self._box, self.rescale_actions)
         self.observation_space = env.observation_space(agent)
         self.render_mode = getattr(env, "render_mode", None)
         self.metadata = {
@@ -117,29 +108,20 @@ class SingleAgentEnv(gymnasium.Env):
         return np.asarray(x, dtype=float)
 
     def _opponent_action(self, name: str, obs: Any, x_partial: np.ndarray) -> Any:
-        opp, d = self.opponents[name], self.env.action_space(name).shape[0]
-        if name in self._learners:  # a batch of one
-            return checked_action("learner", name, opp.act(x_partial[None]), (1, d)).reshape(d)
-        return checked_action("policy", name, opp(obs), (d,))
+        d = self.env.action_space(name).shape[0]
+        shape = (1, d) if name in self._opponents.learners else (d,)  # a learner acts on a batch of one
+        return self._opponents.act(name, obs, x_partial[None], shape).reshape(d)
 
     def _feedback(self, name: str) -> Any:
-        return self._base.feedback_obs(name) if self._aec else self._obs[name]
+        """Opponent ``name``'s feedback observation as a batch of one."""
+        return _batched(self._base.feedback_obs(name) if self._aec else self._obs[name])
 
     def _update_learners(self, rewards: Mapping[str, float]) -> None:
-        for name, opp in self._learners.items():
-            reward = np.array([float(rewards[name])])
-            update_learner(opp, self._two_arg_update[name], _batched(self._feedback(name)), reward, self._k)
+        self._opponents.update(self._feedback, lambda name: np.array([float(rewards[name])]), self._k)
 
     def _reset_learners(self) -> None:
-        if not self._learners:
-            return
-        x0 = self._x()
-        for name, opp in self._learners.items():
-            if callable(getattr(opp, "reset", None)):
-                i = self.possible_agents.index(name)
-                sl = self.game.slices[i]
-                rng = np.random.default_rng(int(self.np_random.integers(2**63)))
-                opp.reset(x0[sl][None], rng, _batched(self._feedback(name)))
+        if self._opponents.learners:
+            self._opponents.reset(self._x()[None], self.np_random, self._feedback)
 
     # ------------------------------------------------------------------ gymnasium API
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):

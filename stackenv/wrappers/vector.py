@@ -29,12 +29,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from stackenv.envs.batched import BatchedStackelbergEnv
-from stackenv.wrappers.opponents import check_opponents, checked_action, rescale_action, update_learner
+from stackenv.wrappers.opponents import Opponents, exposed_action_space, rescale_action
 
 
 def _as_float32(obs: Any) -> Any:
@@ -91,19 +90,15 @@ class VectorSingleAgentEnv(VectorEnv):
         self.game = game = env.game
         self.num_envs = B = env.num_envs
         self.possible_agents = list(env.possible_agents)
-        self._two_arg_update = check_opponents(self.possible_agents, agent, opponents, game, env.feedback)
+        self._opponents = Opponents(self.possible_agents, agent, opponents, game, env.feedback)
         self.agent = agent
-        self.opponents = dict(opponents)
-        self._learners = {name: self.opponents[name] for name in self._two_arg_update}
+        self.opponents = self._opponents.all
         # level order (top first) for acting within a step: (agent, slice of the joint action, (B, d_i))
         self._order = [(self.possible_agents[i], game.slices[i], (B, game.dims[i])) for lv in game.levels for i in lv]
         box = env.single_action_spaces[agent]
         self._low, self._high = box.low.astype(float), box.high.astype(float)
         self.rescale_actions = bool(rescale_actions)
-        if self.rescale_actions:
-            self.single_action_space = spaces.Box(-1.0, 1.0, shape=box.shape, dtype=np.float32)
-        else:
-            self.single_action_space = box
+        self.single_action_space = exposed_action_space(box, self.rescale_actions)
         self.single_observation_space = env.single_observation_spaces[agent]
         self.action_space = batch_space(self.single_action_space, B)
         self.observation_space = batch_space(self.single_observation_space, B)
@@ -125,13 +120,8 @@ class VectorSingleAgentEnv(VectorEnv):
             out[f"_{key}"] = value != "" if key == "termination_reason" else np.ones(self.num_envs, bool)
         return out
 
-    def _reset_learners(self) -> None:
-        x0 = np.asarray(self.env.x, float)
-        for name, opp in self._learners.items():
-            if callable(getattr(opp, "reset", None)):
-                sl = self.game.slices[self.possible_agents.index(name)]
-                rng = np.random.default_rng(int(self._learner_rng.integers(2**63)))
-                opp.reset(x0[:, sl], rng, _as_float64(self._obs[name]))
+    def _feedback(self, name: str) -> Any:
+        return _as_float64(self._obs[name])
 
     # ------------------------------------------------------------------ gymnasium VectorEnv API
     def reset(self, *, seed: Any = None, options: Mapping[str, Any] | None = None):
@@ -142,7 +132,7 @@ class VectorSingleAgentEnv(VectorEnv):
             self._learner_rng = np.random.default_rng(self.env.seeds[0])
         self._k = 0
         self._observe(obs)
-        self._reset_learners()
+        self._opponents.reset(np.asarray(self.env.x, float), self._learner_rng, self._feedback)
         return self._obs[self.agent], self._infos(infos[self.agent])
 
     def step(self, actions: Any):
@@ -156,16 +146,12 @@ class VectorSingleAgentEnv(VectorEnv):
         for name, sl, shape in self._order:
             if name == self.agent:
                 x[:, sl] = a
-            elif name in self._learners:
-                x[:, sl] = checked_action("learner", name, self._learners[name].act(x), shape)
             else:
-                x[:, sl] = checked_action("policy", name, self.opponents[name](self._obs[name]), shape)
+                x[:, sl] = self._opponents.act(name, self._obs[name], x, shape)
         obs, rewards, terms, truncs, infos = self.env.step(x)
         self._k += 1
         self._observe(obs)
-        for name, opp in self._learners.items():
-            reward = np.asarray(rewards[name], np.float64)
-            update_learner(opp, self._two_arg_update[name], _as_float64(self._obs[name]), reward, self._k)
+        self._opponents.update(self._feedback, lambda name: np.asarray(rewards[name], np.float64), self._k)
         agent = self.agent
         reward = np.array(rewards[agent], np.float64)
         term, trunc = np.array(terms[agent], bool), np.array(truncs[agent], bool)
