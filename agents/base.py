@@ -64,6 +64,7 @@ from agents.roles import (  # noqa: F401  (the vocabulary, re-exported where lea
     player_roles,
     provided_needs,
 )
+from stackenv.checks import all_finite
 from stackenv.games.base import Game
 
 
@@ -180,7 +181,7 @@ class Learner(ABC):
         new = np.asarray(self._step(obs, reward, int(k)), dtype=float)
         if new.shape != self.x.shape:
             raise ValueError(f"{self.name} on {self.agent!r}: step returned shape {new.shape}, expected {self.x.shape}")
-        if np.isfinite(new).all() and self.active.all():  # every run going and finite: nothing to stop
+        if all_finite(new) and self.active.all():  # every run going and finite: nothing to stop
             self.x = self.project(new)
             return
         finite = np.isfinite(new).all(axis=-1)
@@ -206,11 +207,8 @@ class Learner(ABC):
     def _own_gradient(self, obs: Any) -> np.ndarray:
         """``∇_i f_i`` (noisy) from a ``gradient``/``hierarchical`` (bottom player) or ``second_order`` obs."""
         if isinstance(obs, dict):
-            return self._check_shape(obs["grad"], self.game.d, "grad")[:, self.slice]
-        return self._check_shape(obs, self.dim, "observation")
-
-    def _check_shape(self, a: Any, width: int, what: str) -> np.ndarray:
-        return check_shape(self, a, width, what)
+            return check_shape(self, obs["grad"], self.game.d, "grad")[:, self.slice]
+        return check_shape(self, obs, self.dim, "observation")
 
     def _warn_once(self, key: str, message: str) -> None:
         if key not in self._warned:

@@ -40,7 +40,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from agents.base import Learner
+from agents.base import Learner, check_shape
 from agents.schedules import PowerSchedule, Schedule, as_schedule
 
 Safeguard = Literal["levenberg", "eig_floor", "none"]
@@ -158,7 +158,7 @@ def second_order_blocks(learner: Learner, obs: dict) -> tuple[np.ndarray, np.nda
     game = learner.game
     below = game.below_coords[learner.level]
     m, B = below.size, learner.num_runs
-    g = learner._check_shape(obs["grad"], game.d, "grad")
+    g = check_shape(learner, obs["grad"], game.d, "grad")
     H22, H21 = np.asarray(obs["H22"], float), np.asarray(obs["H21"], float)
     if B == 1 and H22.ndim == 2:
         H22, H21 = H22[None], H21[None]
@@ -177,7 +177,7 @@ def hierarchical_direction(
     ``second_order`` blocks (averaged by ``average``) by the safeguarded adjoint solve (eq. 5, §2); regularised
     and indefinite runs are counted in ``learner.diagnostics``."""
     if not isinstance(obs, dict):
-        return learner._check_shape(obs, learner.dim, "observation (Df_1)")
+        return check_shape(learner, obs, learner.dim, "observation (Df_1)")
     if learner.game.below_coords[learner.level].size == 0:  # bottom level (a chain's last follower): ∇_i f_i
         return learner._own_gradient(obs)
     g1, g2, H22, H21 = second_order_blocks(learner, obs)

@@ -9,6 +9,7 @@ import numpy as np
 from agents.base import Learner, check_feedback, player_index
 from agents.rng import BatchRNG
 from agents.trajectory import Recorder, Trajectory
+from stackenv.checks import rows_within
 from stackenv.games.base import Game
 
 
@@ -75,9 +76,8 @@ class Loop:
         joint = self.last.copy()
         for unit in self.units:
             joint[:, unit.slice] = unit.act(joint)
-        sq = np.einsum("bd,bd->b", joint, joint)
-        bad = ~(sq <= self.diverge_norm**2)  # NaN compares false: non-finite runs are bad too
-        if not bad.any():
+        bad = rows_within(joint, self.diverge_norm)  # None: every run inside (and finite)
+        if bad is None:
             return joint
         nonfinite = ~np.all(np.isfinite(joint), axis=-1)
         self._stop(nonfinite, k, "non-finite joint action")

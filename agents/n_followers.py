@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.base import Learner
+from agents.base import Learner, check_shape
 from agents.gradient import GradientPlay
 from agents.hierarchical import BLOCK_AVERAGE, BlockAverage, second_order_blocks, total_derivative
 from agents.newton_response import NewtonResponse, response_direction
@@ -92,7 +92,7 @@ class NFollowerLeader(Learner):
     def direction(self, obs: Any, k: int | None = None) -> np.ndarray:
         """``Df_1`` ``(B, d_1)``: the ``hierarchical`` observation, or by a Krylov adjoint solve on the blocks."""
         if not isinstance(obs, dict):
-            return self._check_shape(obs, self.dim, "observation (Df_1)")
+            return check_shape(self, obs, self.dim, "observation (Df_1)")
         g1, gF, H22, H21 = second_order_blocks(self, obs)
         H22, H21 = self.average((H22, H21), k, self.active)
         finite = np.all(np.isfinite(H22), axis=(-2, -1)) & np.all(np.isfinite(gF), axis=-1)

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from stackenv.envs.seeding import default_rngs
+
 #: Salt separating learner streams from the env's noise streams.
 LEARNER_SALT = 0x5EED
 
@@ -45,7 +47,7 @@ class BatchRNG:
     def generators(self) -> list[np.random.Generator]:
         """The per-run generators (built on first use: deterministic rules never pay for them)."""
         if self._gens is None:
-            self._gens = [np.random.default_rng([s, LEARNER_SALT, self.player]) for s in self.seeds]
+            self._gens = default_rngs([(s, LEARNER_SALT, self.player) for s in self.seeds])
         return self._gens
 
     def _size(self, size: Any) -> tuple[int, ...]:

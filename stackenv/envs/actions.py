@@ -112,20 +112,28 @@ def check_keys(actions: Any, agents: list[str], what: str = "{agent: action}") -
 
 
 def joint_action(
-    game: Game, boxes: list[spaces.Box], actions: Any, B: int, active: np.ndarray | None, rescale: bool = False
+    game: Game,
+    boxes: list[spaces.Box],
+    actions: Any,
+    B: int,
+    active: np.ndarray | None,
+    rescale: bool = False,
+    common: tuple[float, float] | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
     """The validated, projected joint action ``(B, d)`` of a batched step and per-agent out-of-bounds flags
     (``None``: none out of bounds).
 
     ``actions``: ``{agent: (B, d_i)}`` or the joint action ``(B, d)`` (agents' blocks at ``game.slices``);
-    ``active``: ``(B,)`` copies whose actions count (``None``: all). A float joint action inside the domain
-    is taken as it is (one comparison per bound); everything else goes through :func:`check_action`.
+    ``active``: ``(B,)`` copies whose actions count (``None``: all); ``common``: the box common to every
+    coordinate, ``(max low, min high)`` (computed when not given). A float joint action inside the domain is
+    taken as it is (one comparison per bound); everything else goes through :func:`check_action`.
     """
     if isinstance(actions, np.ndarray):
         if active is None and not rescale and actions.dtype.kind == "f":
             x = actions.astype(float)  # a copy: the env owns its state
-            lo, hi = x.min(), x.max()  # inside the box common to every coordinate, or exactly inside:
-            if (lo >= game.low.max() and hi <= game.high.min()) or ((x >= game.low) & (x <= game.high)).all():
+            low, high = common if common is not None else (game.low.max(), game.high.min())
+            # inside the box common to every coordinate, or exactly inside:
+            if (x.min() >= low and x.max() <= high) or ((x >= game.low) & (x <= game.high)).all():
                 return x, None
         actions = {a: actions[:, sl] for a, sl in zip(game.agents, game.slices)}
     x = np.empty((B, game.d))

@@ -99,6 +99,24 @@ def step_infos(index: Mapping[str, int], oob: dict | None, reasons: np.ndarray |
     return infos
 
 
+def end_flags(terminated: np.ndarray, truncated: np.ndarray, idx: slice | np.ndarray, out, at_limit: bool):
+    """The per-copy ``(terminated, truncated, reasons)`` after a step of the copies ``idx`` (a slice: all) with
+    outcome ``out``: copies that diverged terminate (with ``out``'s reason), and at the step limit the stepped
+    copies truncate. The flag arrays are returned as they came when nothing changed (``reasons`` ``None``)."""
+    reasons = None
+    if out.reasons is not None:
+        bad = np.flatnonzero(out.bad)
+        copies = bad if isinstance(idx, slice) else idx[bad]
+        terminated = terminated.copy()
+        terminated[copies] = True
+        reasons = np.full(terminated.size, "", dtype=object)
+        reasons[copies] = [out.reasons[b] for b in bad]
+    if at_limit:
+        truncated = truncated.copy()
+        truncated[idx] = True
+    return terminated, truncated, reasons
+
+
 class BatchedStackelbergEnv:
     """``num_envs`` copies of a game stepped together (see the module docstring for the conventions).
 
@@ -143,12 +161,13 @@ class BatchedStackelbergEnv:
         self.agents = list(game.agents)
         self._index = {a: i for i, a in enumerate(self.possible_agents)}  # PerAgent results share it
         self._boxes = action_spaces(game)
+        self._common = (float(game.low.max()), float(game.high.min()))  # the box every coordinate shares
         self.single_action_spaces = dict(zip(self.possible_agents, action_spaces(game, self.rescale_actions)))
         self.single_observation_spaces = dict(zip(self.possible_agents, self.engine.layout.spaces(game)))
         B = self.num_envs  # batched spaces: leading axis B
         self.action_spaces = batch_spaces(self.single_action_spaces, B, np.float64)
         self.observation_spaces = batch_spaces(self.single_observation_spaces, B, self.dtype)
-        self._no_flags, self._all_true = _frozen(np.zeros(B, bool)), _frozen(np.ones(B, bool))
+        self._no_flags = _frozen(np.zeros(B, bool))
         self.seeds, self._init_rngs, self._noise, self._clone = None, None, None, False
         self.x, self.t, self.done = np.zeros((B, game.d)), 0, np.ones(B, bool)
         self._obs, self.feedback_rows = None, None
@@ -203,7 +222,7 @@ class BatchedStackelbergEnv:
         elif actions.shape != (self.num_envs, self.game.d):
             raise ValueError(f"a joint action must have shape ({self.num_envs}, {self.game.d}), got {actions.shape}")
         live = self._live  # None: every copy live
-        x, oob = joint_action(self.game, self._boxes, actions, self.num_envs, live, self.rescale_actions)
+        x, oob = joint_action(self.game, self._boxes, actions, self.num_envs, live, self.rescale_actions, self._common)
         noise = None if self._noise is None else self._noise.next()
         self.t += 1
         if live is None:
@@ -231,20 +250,8 @@ class BatchedStackelbergEnv:
 
     def _end_copies(self, idx: slice | np.ndarray, out) -> np.ndarray | None:
         """Terminate diverged copies, truncate at ``max_steps``; returns the per-copy reasons (or ``None``)."""
-        terminated, truncated, reasons = self._terminated, self._truncated, None
-        if out.reasons is not None:
-            bad = np.flatnonzero(out.bad)
-            copies = bad if isinstance(idx, slice) else idx[bad]
-            terminated = terminated.copy()
-            terminated[copies] = True
-            reasons = np.full(self.num_envs, "", dtype=object)
-            reasons[copies] = [out.reasons[b] for b in bad]
-        if self.max_steps is not None and self.t >= self.max_steps:
-            if isinstance(idx, slice):
-                truncated = self._all_true
-            else:
-                truncated = truncated.copy()
-                truncated[idx] = True
+        at_limit = self.max_steps is not None and self.t >= self.max_steps
+        terminated, truncated, reasons = end_flags(self._terminated, self._truncated, idx, out, at_limit)
         if terminated is not self._terminated or truncated is not self._truncated:
             self._terminated, self._truncated = _frozen(terminated), _frozen(truncated)
             self.done = terminated | truncated

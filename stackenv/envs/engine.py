@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from stackenv.checks import all_within
 from stackenv.envs.layout import GAME_BLOCKS_MAX_D, FeedbackLayout
 from stackenv.envs.modes import check_feedback, check_noise_kind
 from stackenv.envs.noise import NoiseStream, parse_noise_std
@@ -167,7 +168,7 @@ class Engine:
                     rows = rows + noise
                 checked = (costs, rows)
             lim = self.limit
-            if reasons is None and all(v.size == 0 or (v.min() >= -lim and v.max() <= lim) for v in checked):
+            if reasons is None and all_within(checked[0], lim) and all_within(checked[1], lim):
                 return Outcome(costs, rows, rewards, np.zeros(x.shape[0], bool), None)  # the usual case
             bad = ~np.logical_and.reduce([(np.abs(v) <= lim).all(axis=1) for v in checked])
         reasons = list(reasons) if reasons is not None else [None] * x.shape[0]

@@ -1,7 +1,7 @@
 """Seeded, buffered noise streams, one per copy: :class:`NoiseStream`.
 
-Every copy draws its noise from one generator, ``default_rng([seed, NOISE_WORD])`` for a copy seeded ``seed``
-(:mod:`stackenv.envs.seeding`): each step it draws the values of every noisy agent at once, ``(K',)``
+Every copy draws its noise from one generator, child ``NOISE_WORD`` of ``SeedSequence(seed)`` for a copy seeded
+``seed`` (:mod:`stackenv.envs.seeding`): each step it draws the values of every noisy agent at once, ``(K',)``
 standard draws in row order (agents with zero std or no values skipped), scaled per agent. Draws are made
 in chunks of many steps at once, ``(chunk, K')`` per copy, and handed out one step at a time — no Python
 loop over agents, so a step costs O(K) for any number of agents. Numpy fills a requested block element by
@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from stackenv.envs.modes import NOISE_KINDS, check_noise_kind
-from stackenv.envs.seeding import NOISE_WORD, check_seed, default_rngs, generators, init_rng, noise_rng, stream_rngs
+from stackenv.envs.seeding import NOISE_WORD, check_seed, default_rngs, init_rng, noise_rng, stream_rngs
 
 #: Upper bound on the floats held in one stream's buffer (B copies × chunk steps × values per step; 8 MB).
 _BUFFER_FLOATS = 1 << 20
@@ -106,13 +106,14 @@ class NoiseStream:
         self._cols = np.flatnonzero(per_col > 0)  # the columns that draw, in row order
         self._scale = per_col[self._cols]
         self._all = self._cols.size == self.K  # every column draws: no scatter
-        self._gens = generators([(s, NOISE_WORD) for s in self.seeds])  # one per copy
+        self._gens = stream_rngs(self.seeds, NOISE_WORD)  # one per copy
         if chunk is None:
             chunk = max(1, min(_MAX_CHUNK, _BUFFER_FLOATS // max(1, self.B * self.K)))
         self.chunk = int(chunk)
         if self.chunk < 1:
             raise ValueError(f"chunk must be >= 1, got {chunk!r}")
-        self._buf = np.zeros((self.chunk, self.B, self.K))
+        self._draws = np.empty((self.B, self.chunk, self._cols.size))  # copy b's standard draws, contiguous
+        self._buf = np.zeros((self.chunk, self.B, self.K))  # scaled noise, one contiguous (B, K) block per step
         self._t = self.chunk  # forces a refill on first use
 
     @property
@@ -121,14 +122,20 @@ class NoiseStream:
         return bool(self._cols.size)
 
     def _refill(self) -> None:
-        shape = (self.chunk, self._cols.size)
-        for b, gen in enumerate(self._gens):  # one (chunk, K') block per copy
-            z = gen.standard_normal(shape) if self.noise == "gaussian" else gen.standard_t(self.df, shape)
-            z *= self._scale
-            if self._all:
-                self._buf[:, b, :] = z
+        draws = self._draws
+        for b, gen in enumerate(self._gens):  # one (chunk, K') block per copy, drawn in place
+            if self.noise == "gaussian":
+                gen.standard_normal(out=draws[b])
             else:
-                self._buf[:, b, self._cols] = z
+                draws[b] = gen.standard_t(self.df, draws.shape[1:])
+        steps_first = draws.transpose(1, 0, 2)  # (chunk, B, K')
+        scale = self._scale
+        if scale.size and np.all(scale == scale[0]):
+            scale = float(scale[0])  # one std for all: a scalar product is much faster than a broadcast one
+        if self._all:
+            np.multiply(steps_first, scale, out=self._buf)
+        else:
+            self._buf[:, :, self._cols] = steps_first * scale
         self._t = 0
 
     def next(self) -> np.ndarray:

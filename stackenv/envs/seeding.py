@@ -1,9 +1,9 @@
 """Seeds and generators, through numpy's own ``SeedSequence``/``Generator`` API.
 
 A *copy* of a game (the PettingZoo env, or copy ``b`` of a batched env) seeded with ``s`` owns one
-generator per purpose, ``np.random.default_rng([s, word])``: ``word = 0`` draws its initial joint actions,
-``word = 1`` the noise of every agent (one draw per noise value of a step, agents in order;
-:mod:`stackenv.envs.noise`). A batched env reset with ``seed`` gives copy ``b`` the seed
+generator per purpose, numpy's spawned child ``word`` of ``SeedSequence(s)`` (:func:`stream_rngs`):
+``word = 0`` draws its initial joint actions, ``word = 1`` the noise of every agent (one draw per noise value
+of a step, agents in order; :mod:`stackenv.envs.noise`). A batched env reset with ``seed`` gives copy ``b`` the seed
 ``seed + b``, so copy ``b`` is the PettingZoo env seeded ``seed + b``, number for number. Learners use
 the same scheme with their own words (:func:`generators`; ``agents.rng``).
 """
@@ -54,8 +54,11 @@ def generators(entropy: Sequence[Sequence[int]]) -> list[np.random.Generator]:
 
 
 def stream_rngs(seeds: Sequence[int], word: int) -> list[np.random.Generator]:
-    """The generators ``default_rng([seed, word])`` of copies seeded ``seeds``."""
-    return generators([(check_seed(s), int(word)) for s in seeds])
+    """The generators of purpose ``word`` of copies seeded ``seeds``: numpy's child ``word`` of
+    ``SeedSequence(seed)``, i.e. ``default_rng(SeedSequence(seed).spawn(word + 1)[word])``, built directly
+    (``SeedSequence(seed, spawn_key=(word,))``; a B = 1000 reset builds 2000 of them)."""
+    key = (int(word),)
+    return [np.random.Generator(np.random.PCG64(np.random.SeedSequence(check_seed(s), spawn_key=key))) for s in seeds]
 
 
 def init_rng(seed: int) -> np.random.Generator:
@@ -68,7 +71,7 @@ def noise_rng(seed: int) -> np.random.Generator:
     return stream_rngs([seed], NOISE_WORD)[0]
 
 
-#: The name ``agents.rng`` imports (kept while it does).
+#: The name ``agents.rng`` imports for its per-run learner streams.
 default_rngs = generators
 
 __all__ = [

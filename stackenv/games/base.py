@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from stackenv.checks import all_finite
 from stackenv.games import responses, stackelberg
 from stackenv.games.domain import Domain
 from stackenv.games.players import (
@@ -115,7 +116,7 @@ class Game(ABC):
             raise ValueError(f"{self.name}: joint action must be numeric, got {x!r}") from None
         if x.ndim == 0 or x.shape[-1] != self.d:
             raise ValueError(f"{self.name}: joint action must have shape (..., {self.d}), got {x.shape}")
-        if not np.all(np.isfinite(x)):
+        if not all_finite(x):
             raise ValueError(f"{self.name}: joint action contains non-finite values: {x}")
         return x
 

@@ -46,6 +46,7 @@ import numpy as np
 
 from stackenv.games.base import Game, Player, as_float_array
 from stackenv.games.cournot import check_costs, check_interior
+from stackenv.games.players import stack_last
 from stackenv.games.registry import register
 
 
@@ -70,6 +71,7 @@ class Duopoly(Game):
     def __init__(self, A: float = 100.0, c=(5.0, 2.0), price_floor: bool = False):
         self.A = float(as_float_array(A, "A", ()))
         self.c = as_float_array(c, "c", (2,))
+        self._c = (float(self.c[0]), float(self.c[1]))  # Python floats: cheapest scalars in the per-firm formulas
         if not isinstance(price_floor, bool | np.bool_):
             raise ValueError(f"duopoly: price_floor must be a boolean, got {price_floor!r}")
         self.price_floor = bool(price_floor)
@@ -87,12 +89,15 @@ class Duopoly(Game):
         return (x[..., 0] + x[..., 1] > self.A) if self.price_floor else np.zeros(x.shape[:-1], bool)
 
     # ------------------------------------------------------------------ costs and derivatives
+    # Written per firm, q_1 = x[..., 0] and q_2 = x[..., 1], as in §4.1 (and on (B,) columns numpy is fastest).
     def costs(self, x):
         x = self.check_x(x)
-        price = self.A - x[..., 0] - x[..., 1]
+        q1, q2 = x[..., 0], x[..., 1]
+        minus_price = q1 + q2 - self.A  # −P = Q − A
         if self.price_floor:
-            price = np.maximum(price, 0.0)
-        return -(price[..., None] - self.c) * x
+            minus_price = np.minimum(minus_price, 0.0)
+        c1, c2 = self._c
+        return stack_last((c1 + minus_price) * q1, (c2 + minus_price) * q2)
 
     def grad(self, i, x):
         i, x = self.check_player(i), self.check_x(x)
@@ -118,20 +123,23 @@ class Duopoly(Game):
     def omega(self, x):
         """``ω_i = ∂f_i/∂q_i = −(A − Q − q_i − c_i)`` (where the price floor binds: ``c_i``)."""
         x = self.check_x(x)
-        om = 2 * x + x[..., ::-1] - self.A + self.c
+        q1, q2 = x[..., 0], x[..., 1]
+        c1, c2 = self._c
+        om = stack_last(2 * q1 + q2 - (self.A - c1), q1 + 2 * q2 - (self.A - c2))
         if self.price_floor:
             om[self._saturated(x)] = self.c
         return om
 
     def omega_S(self, x):
         """``(Df_1, ∇_2 f_2)`` with ``Df_1 = ∇_1 f_1 − H21ᵀ H22⁻¹ ∇_2 f_1 = ω_1 − q_1/2`` (``H21 = 1``, ``H22 = 2``,
-        ``∇_2 f_1 = q_1``). With a price floor ``H22`` is piecewise, so the generic recursion is used."""
+        ``∇_2 f_1 = q_1``), i.e. ``Df_1 = 3q_1/2 + q_2 − (A − c_1)``. With a price floor ``H22`` is piecewise, so
+        the generic recursion is used."""
         if self.price_floor:
             return super().omega_S(x)
         x = self.check_x(x)
-        om = self.omega(x)
-        om[..., 0] -= x[..., 0] / 2
-        return om
+        q1, q2 = x[..., 0], x[..., 1]
+        c1, c2 = self._c
+        return stack_last(1.5 * q1 + q2 - (self.A - c1), q1 + 2 * q2 - (self.A - c2))
 
     # ------------------------------------------------------------------ closed forms
     def nash_closed_form(self) -> np.ndarray:

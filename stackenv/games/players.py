@@ -115,3 +115,12 @@ def coordinate_index(dims: Sequence[int], levels: Sequence[Sequence[int]]):
         np.concatenate(level_coords[k + 1 :]) if k + 1 < len(levels) else np.zeros(0, int) for k in range(len(levels))
     ]
     return offsets, slices, level_coords, below_coords
+
+
+def stack_last(*columns: np.ndarray) -> np.ndarray:
+    """``np.stack(columns, axis=-1)`` for same-shaped float arrays, as one ``empty`` and one write per column
+    (a third of ``np.stack``'s time on the ``(B,)`` columns of a per-player formula)."""
+    out = np.empty(columns[0].shape + (len(columns),))
+    for j, col in enumerate(columns):
+        out[..., j] = col
+    return out

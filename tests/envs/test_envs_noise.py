@@ -80,6 +80,17 @@ def test_default_rngs_are_numpys_generators(rows):
         assert gen.bit_generator.state == ref.bit_generator.state
 
 
+def test_copy_streams_are_numpys_spawned_children():
+    """A copy's generator of purpose ``word`` is child ``word`` of ``SeedSequence(seed)``, as numpy spawns it."""
+    for s in (0, 7, 2**40 + 3):
+        children = np.random.SeedSequence(s).spawn(2)
+        for word, child in enumerate(children):
+            (gen,) = stream_rngs([s], word)
+            ref = np.random.default_rng(child)
+            assert gen.bit_generator.state == ref.bit_generator.state
+            np.testing.assert_array_equal(gen.standard_normal(5), ref.standard_normal(5))
+
+
 def test_stream_rngs_match_init_and_noise_rngs():
     seeds = [0, 3, 2**32 + 5]
     for s, gen in zip(seeds, stream_rngs(seeds, 1)):
