@@ -16,10 +16,10 @@ Notation (Fiez, Chasnov & Ratliff, §2; App. C):
   responses of all levels below it (eq. 1 and App. C.1/C.2); the bottom level's entries are ``∇_i f_i``.
 - ``jacobian_S(x)``   ``J_S = Dω_S``.
 
-For a leader above simultaneous followers F, with ``H22 = ∂ω_F/∂x_F`` and ``H21 = ∂ω_F/∂x_1`` (App. C.2's
-``J_F`` and ``J_F1``), ``Df_1 = ∇_1 f_1 − H21ᵀ H22⁻ᵀ ∇_F f_1`` (one adjoint solve, never an explicit inverse). In
-a staggered chain the same formula is applied level by level, bottom-up, with ``ω_F`` replaced by the stacked
-*Stackelberg* fields of all levels below (App. C.1; :mod:`stackenv.games.stackelberg`).
+For a leader above simultaneous followers F, with ``H22 = ∂ω_F/∂x_F`` and ``H21 = ∂ω_F/∂x_1`` (for one follower
+the paper's ``D_2² f_2`` and ``D_21 f_2``), ``Df_1 = ∇_1 f_1 − H21ᵀ H22⁻ᵀ ∇_F f_1`` (one adjoint solve, never an
+explicit inverse). In a staggered chain the same formula is applied level by level, bottom-up, with ``ω_F``
+replaced by the stacked *Stackelberg* fields of all levels below (App. C.1; :mod:`stackenv.games.stackelberg`).
 """
 
 from __future__ import annotations

@@ -182,8 +182,8 @@ class LQPolicyGame(Game):
         return self._derivative(x, 2, u)[..., i, :, :]
 
     def omega(self, x):
-        G = self._derivative(self.check_x(x), 1)
-        return np.concatenate([G[..., i, s] for i, s in enumerate(self.slices)], axis=-1)
+        grads = self._derivative(self.check_x(x), 1)
+        return np.concatenate([grads[..., i, s] for i, s in enumerate(self.slices)], axis=-1)
 
     def jacobian(self, x):
         H = self._derivative(self.check_x(x), 2)

@@ -20,7 +20,7 @@ def vector_game(seed: int = 3):
     """A general-sum quadratic game: a 2-d leader above two simultaneous followers (dims 1 and 2).
 
     Each cost has a positive-definite own block and random couplings, so the followers' stacked Jacobian
-    J_F is *not* symmetric (its off-diagonal blocks come from different players' Hessians)."""
+    H22 is *not* symmetric (its off-diagonal blocks come from different players' Hessians)."""
     rng = np.random.default_rng(seed)
     dims, d = [2, 1, 2], 5
     Q = []
@@ -59,7 +59,7 @@ def test_vector_game_two_timescale_learning_reaches_the_stackelberg_point():
     (target,) = stackelberg_equilibria(game)
     env = BatchedStackelbergEnv(game, num_envs=32, feedback="hierarchical", noise_std=0.1)
     # γ_1 = 1/k: the leader's reduced Hessian has eigenvalues ≈ 1.3 and 6.6 (> 1/2, so 1/k gives the 1/√K
-    # rate); γ_2 = 0.3/k^{2/3} keeps the followers' gradient play stable (‖J_F‖ ≈ 5)
+    # rate); γ_2 = 0.3/k^{2/3} keeps the followers' gradient play stable (‖H22‖ ≈ 5)
     learners = {"leader": HierarchicalLeader(PowerSchedule(1.0, 1.0))}
     learners |= {a: GradientPlay(PowerSchedule(0.3, 2 / 3)) for a in game.agents[1:]}
     with warnings.catch_warnings():

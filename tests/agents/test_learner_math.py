@@ -161,38 +161,38 @@ def test_lola_newton_is_the_total_derivative():
 def test_krylov_adjoint_solve_cg_and_gmres():
     rng = np.random.default_rng(2)
     B, m = 4, 40
-    spd = np.eye(m) + np.ones((m, m))  # Cournot followers' J_F
+    spd = np.eye(m) + np.ones((m, m))  # Cournot followers' H22
     g = rng.standard_normal((B, m))
-    JF = np.broadcast_to(spd, (B, m, m)).copy()
-    v, ok = krylov_adjoint_solve(JF, g, "auto")
+    H22 = np.broadcast_to(spd, (B, m, m)).copy()
+    v, ok = krylov_adjoint_solve(H22, g, "auto")
     assert ok.all()
     np.testing.assert_allclose(v, np.linalg.solve(spd, g.T).T, rtol=1e-8, atol=1e-10)
-    _, _, iters = batched_cg(lambda p: np.einsum("bij,bi->bj", JF, p), g)
+    _, _, iters = batched_cg(lambda p: np.einsum("bij,bi->bj", H22, p), g)
     assert iters <= 3  # two distinct eigenvalues: CG is exact in 2 iterations (+ rounding)
     N = np.eye(m) * 2 + 0.3 * rng.standard_normal((m, m)) / np.sqrt(m)  # non-symmetric, well conditioned
     v, ok = krylov_adjoint_solve(np.broadcast_to(N, (B, m, m)).copy(), g, "auto")
     assert ok.all()
     np.testing.assert_allclose(v, np.linalg.solve(N.T, g.T).T, rtol=1e-7, atol=1e-9)
-    for bad in (lambda: krylov_adjoint_solve(JF, g, "lu"), lambda: NFollowerLeader(solver="lu")):
+    for bad in (lambda: krylov_adjoint_solve(H22, g, "lu"), lambda: NFollowerLeader(solver="lu")):
         with pytest.raises(ValueError, match="unknown solver 'lu'; valid: auto, cg, gmres"):
             bad()
 
 
 def test_n_followers_leader_second_order_matches_structured_omega_S_at_N_1000():
     """N = 1000 followers: the Krylov (CG) adjoint solve reproduces the oligopoly's O(N) Sherman–Morrison Df_0
-    in 2 iterations of O(N²) dense mat-vecs (J_F = I + 11ᵀ has two distinct eigenvalues), no factorisation."""
+    in 2 iterations of O(N²) dense mat-vecs (H22 = I + 11ᵀ has two distinct eigenvalues), no factorisation."""
     N = 1000
     costs = np.linspace(0.0, 0.05, N)  # A = 100: Nash and Stackelberg quantities stay interior
     game = make("oligopoly", A=100.0, leader_cost=0.05, follower_costs=costs)
     B = 2
     x = np.tile(game.stackelberg_closed_form(), (B, 1)) * (1 + 0.01 * np.arange(B))[:, None]
-    JF = np.broadcast_to(np.eye(N) + 1.0, (B, N, N))
-    obs = {"grad": np.stack([game.grad(0, xb) for xb in x]), "H22": JF, "H21": np.ones((B, N, 1))}
+    H22 = np.broadcast_to(np.eye(N) + 1.0, (B, N, N))
+    obs = {"grad": np.stack([game.grad(0, xb) for xb in x]), "H22": H22, "H21": np.ones((B, N, 1))}
     leader = NFollowerLeader().bind(game, "leader", "second_order")
     leader.reset(x[:, :1])
     np.testing.assert_allclose(leader.direction(obs), game.omega_S(x)[:, :1], rtol=1e-8, atol=1e-8)
     assert leader.diagnostics["krylov_unconverged"] == 0
-    _, ok, iters = batched_cg(lambda p: np.einsum("bij,bi->bj", JF, p), obs["grad"][:, 1:])
+    _, ok, iters = batched_cg(lambda p: np.einsum("bij,bi->bj", H22, p), obs["grad"][:, 1:])
     assert ok.all() and iters <= 3
 
 

@@ -140,17 +140,17 @@ def test_oligopoly_N1000_fast_path():
     assert np.all(stack > 0)
     assert np.abs(game.omega_S(stack)).max() <= 1e-9 * A
     assert np.abs(game.omega(game.nash_closed_form())).max() <= 1e-9 * A
-    # fast ω_S against the dense adjoint solve Df_0 = ∇_0 f_0 − J_F0ᵀ J_FF⁻ᵀ ∇_F f_0
+    # fast ω_S against the dense adjoint solve Df_0 = ∇_0 f_0 − H21ᵀ H22⁻ᵀ ∇_F f_0 (H21 = 1)
     rng = np.random.default_rng(1)
     X = rng.uniform(0, 1.0, size=(2, 3, N + 1))
     t0 = time.perf_counter()
     for _ in range(20):
         om_S = game.omega_S(X)
     fast = (time.perf_counter() - t0) / 20
-    J_FF = np.eye(N) + np.ones((N, N))
+    H22 = np.eye(N) + np.ones((N, N))
     for x, o in zip(X.reshape(-1, N + 1)[:2], om_S.reshape(-1, N + 1)[:2]):
         g0 = game.grad(0, x)
-        Df0 = g0[0] - np.ones(N) @ np.linalg.solve(J_FF.T, g0[1:])
+        Df0 = g0[0] - np.ones(N) @ np.linalg.solve(H22.T, g0[1:])
         assert o[0] == pytest.approx(Df0, rel=1e-10, abs=1e-10)
         np.testing.assert_allclose(o[1:], game.omega(x)[1:], rtol=1e-12)
     assert fast < 0.05, f"omega_S on 6 points with N = 1000 took {fast:.3f} s"
