@@ -15,9 +15,9 @@ the follower then answers:
   of those steps; with H large enough the follower has converged to r(q_1) and the optimum is again 46.
 
 Training runs on ``--n-envs`` copies of one ``BatchedStackelbergEnv`` through ``stackenv.wrappers.SB3VecEnv``
-(copy b is ``SingleAgentEnv`` over the PettingZoo env seeded seed + b), under the ``Commit`` wrapper below, which
-holds one decision for H follower steps — rather than through ``agents.sb3.train_sb3``, which trains on one env
-step per decision.
+(copy b is ``SingleAgentEnv`` over the PettingZoo env seeded seed + b), under the ``Commit`` wrapper of
+``experiments.rl_lib``, which holds one decision for H follower steps — rather than through
+``agents.sb3.train_sb3``, which trains on one env step per decision.
 
 Scaling and SAC's entropy coefficient, derived from the game (``docs/derivations.md``): actions in [−1, 1] map
 linearly onto [0, A], observations are divided by A, rewards by ``--reward-scale`` (default: the leader's
@@ -45,19 +45,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from tqdm.auto import tqdm
 
-from agents import BestResponse, ConstantSchedule, GradientPlay
 from experiments.common import arg, markdown_table, parse_args, run_summary, write_json
 from experiments.plotting import FORMATS, mean_band, noise_caption, save, setup_matplotlib, spread_caption
-from stackenv.envs import BatchedStackelbergEnv
+from experiments.rl_lib import SAC_ENT_COEF, Commit, evaluate, make_env, make_model, reward_scale
 from stackenv.games import make
-from stackenv.wrappers import SB3VecEnv
 
-#: SAC's initial entropy coefficient for rewards of unit curvature: the α at which SB3's target entropy −1
-#: is met by a Gaussian policy, σ² = α = 1 / (2π e³) (docs/derivations.md).
-SAC_ENT_COEF = 1.0 / (2 * math.pi * math.e**3)
+#: Names this module has always offered (the tests and users import them from here).
+__all__ = ["Args", "main", "SAC_ENT_COEF", "Commit", "evaluate", "make_env", "make_model", "reward_scale"]
 
 ALGOS = ("ppo", "sac", "td3")
 FOLLOWERS = ("best_response", "gradient")
@@ -109,85 +105,6 @@ class Args:
             raise ValueError("--algos and --followers must name at least one each")
 
 
-# ---------------------------------------------------------------------------------------------- envs
-class Commit(VecEnvWrapper):
-    """One leader decision per episode in every copy: the action is held for ``horizon`` steps of the wrapped
-    env (the follower adapts meanwhile); the reward is the last step's, and the episode ends after them (give
-    the wrapped env ``max_steps=horizon`` so that it resets then). Observations are multiplied by ``obs_scale``,
-    rewards divided by ``reward_scale``."""
-
-    def __init__(self, venv: VecEnv, horizon: int, obs_scale: float, reward_scale: float):
-        super().__init__(venv)
-        self.horizon, self.obs_scale, self.reward_scale = horizon, np.float32(obs_scale), reward_scale
-
-    def reset(self):
-        return self.venv.reset() * self.obs_scale
-
-    def step_async(self, actions: np.ndarray) -> None:
-        self.actions = actions
-
-    def step_wait(self):
-        for _ in range(self.horizon):
-            obs, reward, _, infos = self.venv.step(self.actions)
-        for info in infos:  # the decision ends the episode (terminated, not truncated)
-            info["TimeLimit.truncated"] = False
-            if "terminal_observation" in info:
-                info["terminal_observation"] = info["terminal_observation"] * self.obs_scale
-        done = np.ones(self.num_envs, bool)
-        return obs * self.obs_scale, reward / np.float32(self.reward_scale), done, infos
-
-
-def reward_scale(game) -> float:
-    """The curvature of the leader's profit along the follower's response, in [−1, 1] action units
-    (docs/derivations.md)."""
-    x_stack = game.stackelberg_closed_form()
-    kappa = float(game.reduced_hessian(0, game.jacobian_S(x_stack))[0, 0])
-    half_range = (float(game.high[0]) - float(game.low[0])) / 2
-    return kappa * half_range**2
-
-
-def make_env(args: Args, game, follower: str, copies: int, train: bool = True) -> tuple[Commit, BatchedStackelbergEnv]:
-    """The leader's view of ``copies`` copies, rescaled (module docstring), and the batched env under it. An
-    evaluation env (``train=False``) never truncates: its joint actions stay readable after the decision."""
-    if follower == "best_response":
-        feedback, opponent, horizon = "reward", BestResponse(), 1
-    else:
-        feedback, opponent, horizon = "gradient", GradientPlay(ConstantSchedule(args.follower_lr)), args.follower_steps
-    batched = BatchedStackelbergEnv(
-        game, copies, feedback=feedback, noise_std=args.noise_std, max_steps=horizon if train else None
-    )
-    venv = SB3VecEnv(batched, "leader", {"follower": opponent}, rescale_actions=True)
-    scale = args.reward_scale if args.reward_scale is not None else reward_scale(game)
-    return Commit(venv, horizon, 1.0 / args.A, scale), batched
-
-
-def make_model(algo: str, venv: VecEnv, seed: int):
-    """SB3 model with settings that learn this one-step bandit in a few thousand steps (module docstring)."""
-    from stable_baselines3 import PPO, SAC, TD3
-    from stable_baselines3.common.noise import NormalActionNoise
-
-    common = {"seed": seed, "device": "cpu", "verbose": 0}
-    if algo == "ppo":
-        return PPO(
-            "MlpPolicy", venv, n_steps=64, batch_size=64, learning_rate=3e-3, gamma=0.0, gae_lambda=1.0, **common
-        )
-    off_policy = {"learning_starts": 100, "gamma": 0.0, "gradient_steps": -1, **common}
-    if algo == "sac":
-        return SAC("MlpPolicy", venv, ent_coef=f"auto_{SAC_ENT_COEF:.6g}", **off_policy)
-    noise = NormalActionNoise(np.zeros(1), 0.3 * np.ones(1))
-    return TD3("MlpPolicy", venv, action_noise=noise, **off_policy)
-
-
-def evaluate(model, env: Commit, batched: BatchedStackelbergEnv, game, seed: int) -> tuple[float, np.ndarray, float]:
-    """Deterministic policy on one fresh episode per copy (copy e seeded ``seed + e``): mean committed q_1, mean
-    final joint action, mean leader profit ``−f_1`` at it (exact, noise-free)."""
-    env.seed(seed)
-    action, _ = model.predict(env.reset(), deterministic=True)
-    env.step(action)
-    finals = np.array(batched.x, float)
-    return float(finals[:, 0].mean()), finals.mean(axis=0), float(np.mean(-game.costs(finals)[:, 0]))
-
-
 # ---------------------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> dict:
     import torch
@@ -195,9 +112,12 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_args(Args, argv)
     args.out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(args.torch_threads)
+
+    # GAME: the duopoly and its closed forms (the Stackelberg point is the target)
     game = make("duopoly", A=args.A, c=args.c)
     x_stack, x_nash = game.stackelberg_closed_form(), game.nash_closed_form()
 
+    # LEARN: one SB3 leader per (algorithm, follower, seed), evaluated before training and after every chunk
     curves: dict[tuple[str, str], dict] = {}
     jobs = [(algo, follower, b) for algo in args.algos for follower in args.followers for b in range(args.seeds)]
     for algo, follower, b in tqdm(jobs, desc="rl", disable=not args.progress):
@@ -225,6 +145,7 @@ def main(argv: list[str] | None = None) -> dict:
         rec["final"].append(final)
         venv.close()
 
+    # REPORT: JSON runs, the table, the learning curves
     runs = []
     for (algo, follower), rec in curves.items():
         finals = np.array(rec["final"])
