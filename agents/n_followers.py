@@ -11,7 +11,7 @@ slow timescale, ``x_1 ← x_1 − γ_{1,k} (Df_1 + w)``.
 
 Feedback:
     ``hierarchical``: ``Df_1`` comes from the env, which evaluates the game's ``omega_S`` — structured
-        families use their own fast path (the oligopoly's Sherman–Morrison ``O(N)`` formula).
+        families use their own fast path (the oligopoly's closed-form ``O(N)`` ``Df_1``).
     ``second_order``: the leader solves ``H22ᵀ v = ∇_F f_1`` itself on the dense blocks the env sends, by a
         Krylov method (:func:`stackenv.linalg.krylov_adjoint_solve`). The blocks are ``N × N``: this path is
         for small N (it is the check that the structured path computes the same ``Df_1``).
@@ -28,7 +28,7 @@ Default learners and their step sizes (:func:`n_follower_learners`). Two facts o
   ``2/(N + 1)``). The default followers are therefore one :class:`~agents.newton_response.NewtonResponse`
   block: they observe the leader's committed action, move along their implicit response ``Dr Δx_1`` and take
   a damped Newton step ``β_k H22⁻¹ ω_F`` on their own noisy gradients — every matrix used only through
-  products, each one evaluation of the game's ``ω`` (``O(N)``). Their error contracts by ``1 − β_k`` per
+  products with the game's Jacobian (``jacobian_product``, ``O(N)``). Their error contracts by ``1 − β_k`` per
   step whatever N is, and the leader sees ``Df_1`` at (nearly) the response, so its ``1/k`` Newton schedule
   is stable: two timescales, ``γ_{1,k} μ = 1/(k + 1) = o(β_k)``, ``β_k = min(1, (10/k)^{0.6})``.
 """
@@ -136,7 +136,7 @@ def reduced_curvature(game: Game, leader: int = 0, x: np.ndarray | None = None) 
 
 def follower_step_scale(game: Game, x: np.ndarray | None = None, level: int = 0, iters: int = 50) -> float:
     """``1/‖H22‖₂`` for the levels below ``level`` at ``x`` (default: the centre of the domain), by power
-    iteration on ``H22ᵀ H22`` with products through the game's ``ω`` (``O(N)`` each for structured games).
+    iteration on ``H22ᵀ H22`` with products through the game's ``jacobian_product`` (``O(N)`` for structured games).
     Gradient play with ``γ_2 ≤`` this is stable for symmetric positive definite ``H22``."""
     x = _centre(game) if x is None else np.asarray(x, float).reshape(1, game.d)
     b = game.below_coords[level]
@@ -144,7 +144,7 @@ def follower_step_scale(game: Game, x: np.ndarray | None = None, level: int = 0,
     def H22(u: np.ndarray) -> np.ndarray:
         z = np.zeros_like(x)
         z[:, b] = u
-        return jvp(game.omega, x, z, affine=game.quadratic)[:, b]
+        return game.jacobian_product(x, z)[:, b]
 
     u = np.full((1, b.size), 1 / np.sqrt(b.size))
     s = 1.0

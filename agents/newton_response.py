@@ -15,13 +15,16 @@ costs simultaneous gradient play ``O(N)`` steps); with ``β_k → 0`` (default `
 Robbins–Monro) the noise averages out. Fixed points are those of gradient play (``ω_F = 0``): the followers'
 Nash response.
 
-Cost: ``H22`` and ``H21`` are used only through products, each one difference of the game's ``ω``
-(:func:`stackenv.linalg.jvp`; exact for quadratic games), and ``H22⁻¹`` by GMRES — a few ``O(N)`` field
-evaluations per step for the structured Cournot families (``I + 11ᵀ``: GMRES is exact in two iterations).
+Cost: ``H22`` and ``H21`` are used only through products with the Jacobian of the stacked field — the game's
+``jacobian_product`` for one bottom level (differences of ``ω``, exact for quadratic games, or the family's closed
+form: ``(I + 11ᵀ) u`` for the Cournot followers), differences of ``ω_S`` (:func:`stackenv.linalg.jvp`) for a
+chain — and ``H22⁻¹`` by GMRES: a few ``O(N)`` passes per step for the structured Cournot families (GMRES is
+exact in two iterations on ``I + 11ᵀ``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -35,9 +38,19 @@ from stackenv.linalg import batched_gmres, jvp
 DAMPING = PowerSchedule(10**0.6, 0.6)
 
 
-def _field(game: Game, level: int):
-    """The stacked stationarity field of the levels below ``level``: ``ω`` for one bottom level, else ``ω_S``."""
-    return game.omega if level + 2 >= len(game.levels) else game.omega_S
+def _product(game: Game, level: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """``(x, u) ↦ J u`` for the stacked stationarity field of the levels below ``level``: ``ω`` (the game's
+    ``jacobian_product``) for one bottom level, else ``ω_S`` (by differences)."""
+    if level + 2 >= len(game.levels):
+        return game.jacobian_product
+    return lambda x, u: jvp(game.omega_S, x, u, affine=game.quadratic)
+
+
+def _below(game: Game, level: int) -> slice:
+    """The coordinates of the levels below ``level`` as a slice: levels are consecutive runs of players
+    (``check_levels``), so these are one contiguous tail of ``x`` (a slice is a view; an index array copies)."""
+    b = game.below_coords[level]
+    return slice(int(b[0]), int(b[-1]) + 1) if b.size else slice(0, 0)
 
 
 def response_solve(
@@ -45,12 +58,12 @@ def response_solve(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``H22⁻¹ rhs`` for the levels below ``level`` at ``x`` (``rhs``: ``(B, m)`` over their coordinates), by GMRES
     with products through the game's field; returns ``(solution, converged)``."""
-    below, field = game.below_coords[level], _field(game, level)
+    below, product = _below(game, level), _product(game, level)
 
     def H22(u: np.ndarray) -> np.ndarray:
         z = np.zeros_like(x)
         z[:, below] = u
-        return jvp(field, x, z, affine=game.quadratic)[:, below]
+        return product(x, z)[:, below]
 
     s, ok, _ = batched_gmres(H22, rhs, rtol, maxiter)
     return s, ok
@@ -59,9 +72,9 @@ def response_solve(
 def response_direction(game: Game, level: int, x: np.ndarray, dx: np.ndarray) -> np.ndarray:
     """``(B, d)``: ``Dr dx`` on the coordinates below ``level`` (zero elsewhere) — how the levels below move when
     ``x`` moves by ``dx`` (on level ``level``'s coordinates), ``Dr = −H22⁻¹ H21``."""
-    below = game.below_coords[level]
+    below = _below(game, level)
     out = np.zeros_like(x)
-    out[:, below] = -response_solve(game, level, x, jvp(_field(game, level), x, dx, affine=game.quadratic)[:, below])[0]
+    out[:, below] = -response_solve(game, level, x, _product(game, level)(x, dx)[:, below])[0]
     return out
 
 
@@ -102,21 +115,27 @@ class NewtonResponse(Learner):
             raise ValueError(f"{self.name} on {self.agent!r} needs the joint action of the levels above (act(x))")
         z = np.array(x, dtype=float).reshape(self.num_runs, game.d)
         z[:, self.slice] = self.x
+        above = z[:, self.above]
         if self.above_seen is None:
-            self.above_seen = z[:, self.above].copy()
-        dx = np.zeros_like(z)
-        dx[:, self.above] = z[:, self.above] - self.above_seen
-        rhs = np.zeros_like(self.x)
-        if np.any(dx):
-            rhs += jvp(_field(game, self.level - 1), z, dx, affine=game.quadratic)[:, self.slice]  # H21 Δx_a
-        if self.g is not None:
-            rhs += min(1.0, self.damping(self.k) if self.k else 1.0) * self.g  # β_k (ω_F + w)
+            self.above_seen = above
+        if self.g is None:
+            rhs = np.zeros_like(self.x)
+        else:
+            rhs = min(1.0, self.damping(self.k) if self.k else 1.0) * self.g  # β_k (ω_F + w)
+        moved = above - self.above_seen
+        if np.any(moved):
+            dx = np.zeros_like(z)
+            dx[:, self.above] = moved
+            rhs += _product(game, self.level - 1)(z, dx)[:, self.slice]  # H21 Δx_a
         s, ok = response_solve(game, self.level - 1, z, rhs, self.rtol)
         self._count("gmres_unconverged", (~ok & self.active).sum())
-        new = self.x - s
+        new = np.subtract(self.x, s, out=s)
         good = np.isfinite(new).all(axis=-1) & self.active
-        self.x = np.where(good[:, None], self.project(np.where(good[:, None], new, self.x)), self.x)
-        self.above_seen = z[:, self.above]
+        if good.all():
+            self.x = self.project(new)
+        else:  # non-finite or frozen runs keep their action
+            self.x = np.where(good[:, None], self.project(np.where(good[:, None], new, self.x)), self.x)
+        self.above_seen = above
         return self.x.copy()
 
     def _step(self, obs: Any, reward: Any, k: int) -> np.ndarray:

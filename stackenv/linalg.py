@@ -114,9 +114,8 @@ def batched_gmres(
                 h = _dot(w, V[i])
                 H[:, i, j] = h
                 w = w - h[:, None] * V[i]
-            hn = np.linalg.norm(w, axis=-1)
+            hn = np.sqrt(_dot(w, w))
             H[:, j + 1, j] = hn
-            V.append(np.where(hn[:, None] > 0, w / np.where(hn > 0, hn, 1.0)[:, None], 0.0))
             for i in range(j):  # previous rotations on the new column
                 hi, hi1 = H[:, i, j].copy(), H[:, i + 1, j].copy()
                 H[:, i, j] = cs[:, i] * hi + sn[:, i] * hi1
@@ -133,12 +132,17 @@ def batched_gmres(
             done |= newly
             if done.all():
                 break
-    x = np.zeros_like(b)
+            w /= np.where(hn > 0, hn, 1.0)[:, None]  # the next basis vector (in place: w is this iteration's own)
+            w[~(hn > 0)] = 0.0
+            V.append(w)
+    # x = Σ_i y_i V_i, y solving each run's own (n × n) least-squares triangle (zero past its n)
+    y = np.zeros((B, maxiter))
     for n in np.unique(n_used[n_used > 0]):
         idx = np.flatnonzero(n_used == n)
-        y = np.linalg.solve(H[idx, :n, :n], g[idx, :n, None])[..., 0]
-        for i in range(n):
-            x[idx] += y[:, i, None] * V[i][idx]
+        y[idx, :n] = np.linalg.solve(H[idx, :n, :n], g[idx, :n, None])[..., 0]
+    x = np.zeros_like(b)
+    for i in range(int(n_used.max(initial=0))):
+        x += y[:, i, None] * V[i]
     return x, done, j + 1
 
 
@@ -207,11 +211,21 @@ def jvp(field: Callable[[np.ndarray], np.ndarray], x: np.ndarray, u: np.ndarray,
     exact up to rounding; otherwise central differences with a relative step ``1e-5`` (error ``O(h²)``).
     Costs two evaluations of ``field``, each ``O(d)`` for structured games.
     """
-    size = np.max(np.abs(u), axis=-1, keepdims=True)
+    size = _max_abs(u)
     size = np.where(size > 0, size, 1.0)
-    scale = 1.0 + np.max(np.abs(x), axis=-1, keepdims=True)
+    scale = 1.0 + _max_abs(x)
     h = (scale if affine else 1e-5 * scale) / size
-    return (field(x + h * u) - field(x - h * u)) / (2 * h)
+    hu = h * u
+    forward = field(x + hu)
+    backward = field(np.subtract(x, hu, out=hu))
+    diff = np.subtract(forward, backward, dtype=float)
+    diff /= 2 * h
+    return diff
+
+
+def _max_abs(a: np.ndarray) -> np.ndarray:
+    """``max |a|`` over the last axis (kept), from the max and the min: two reads, no ``|a|`` temporary."""
+    return np.maximum(a.max(axis=-1, keepdims=True), -a.min(axis=-1, keepdims=True))
 
 
 __all__ = [

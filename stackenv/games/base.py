@@ -12,6 +12,7 @@ Notation (Fiez, Chasnov & Ratliff, §2; App. C):
 - ``dhessian(i,x,u)`` ``D(∇²_x f_i)[u]``, the third derivative contracted with a direction ``u``.
 - ``omega(x)``        individual field ``ω = (∇_1 f_1, ..., ∇_n f_n)``, shape ``(..., d)``.
 - ``jacobian(x)``     ``J = Dω``, shape ``(..., d, d)``; row block i is ``∇_i∇_x f_i``.
+- ``jacobian_product(x, u)`` ``J u``, shape ``(..., d)``, without forming ``J``.
 - ``omega_S(x)``      Stackelberg field: each player's *total* derivative ``Df_i`` through the implicit
   responses of all levels below it (eq. 1 and App. C.1/C.2); the bottom level's entries are ``∇_i f_i``.
 - ``jacobian_S(x)``   ``J_S = Dω_S``.
@@ -44,6 +45,7 @@ from stackenv.games.players import (
 )
 from stackenv.games.spectra import dense_spectra
 from stackenv.games.stackelberg import SINGULAR_RCOND, norm
+from stackenv.linalg import jvp
 
 __all__ = ["FLOAT32_MAX", "SINGULAR_RCOND", "Domain", "Game", "Player", "as_float_array", "check_levels", "norm"]
 
@@ -173,6 +175,11 @@ class Game(ABC):
         """``J(x) = Dω(x)``, shape ``(..., d, d)`` (row block i is ``∇_i ∇_x f_i``)."""
         x = np.asarray(x, float)
         return np.concatenate([self.hessian(i, x)[..., s, :] for i, s in enumerate(self.slices)], axis=-2)
+
+    def jacobian_product(self, x: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """``J(x) u`` by differences of ``ω`` along ``u`` (:func:`~stackenv.linalg.jvp`; exact for quadratic games);
+        a family whose ``J`` is structured overrides it with its closed form."""
+        return jvp(self.omega, x, u, affine=self.quadratic)
 
     def check_player(self, i: int) -> int:
         """Validate a player index, raising ``ValueError`` naming the valid range."""

@@ -14,12 +14,15 @@ Costs (negative profits, money units):
     ``f_i(q) = −(A − Q − c_i) q_i``. As in the duopoly's default, the linear demand is extended where
     ``Q > A`` (a negative price is a disposal cost), so the costs are smooth quadratics everywhere.
     ``∇_x f_i = q_i 1 + (Q − A + c_i) e_i``, ``∇²_x f_i = e_i 1ᵀ + 1 e_iᵀ``, ``ω_i = q_i + Q − A + c_i``, and
-    ``J = I + 11ᵀ``. All are evaluated in ``O(N)`` per point (``O(N²)`` only for the dense matrices).
+    ``J = I + 11ᵀ`` (``J u = u + (Σ_j u_j) 1``). All are evaluated in ``O(N)`` per point (``O(N²)`` only for the dense
+    matrices).
 
-Leader's total derivative (App. C.2): ``Df_0 = ∇_0 f_0 − H21ᵀ H22⁻ᵀ ∇_F f_0`` with the followers' ``H22 = I_N + 11ᵀ``
-    (App. C.2's ``J_F``), ``H21 = 1`` and ``∇_F f_0 = q_0 1``. Sherman–Morrison, ``(I + 11ᵀ)⁻¹ = I − 11ᵀ/(N + 1)``,
-    makes the adjoint solve ``O(N)``: ``Df_0 = q_0 + Q − A + c_0 − N q_0/(N + 1)``, and ``J_S = J − δ e_0 e_0ᵀ``
-    with ``δ = N/(N + 1)``.
+Leader's total derivative (App. C.2): ``Df_0 = ∇_0 f_0 − H21ᵀ H22⁻ᵀ ∇_F f_0`` with the followers' ``H22 = I_N + 11ᵀ``,
+    ``H21 = 1`` and ``∇_F f_0 = q_0 1``. The adjoint ``v = H22⁻ᵀ q_0 1`` is a multiple of ``1`` (an eigenvector of
+    ``I + 11ᵀ`` with eigenvalue ``N + 1``; Sherman–Morrison, ``(I + 11ᵀ)⁻¹ = I − 11ᵀ/(N + 1)``, gives the same):
+    ``v = q_0 1/(N + 1)`` and ``H21ᵀ v = 1ᵀ v = N q_0/(N + 1)``. So ``Df_0 = ω_0 − δ q_0 = q_0 + Q − A + c_0 − δ q_0``
+    with ``δ = N/(N + 1)``: ``ω_S`` is ``ω`` with one entry changed (no pass over the followers beyond ``ω``'s),
+    and ``J_S = J − δ e_0 e_0ᵀ``. (Tested against the generic bottom-up recursion and a dense adjoint solve.)
 
 Spectra (what classifying a point needs, in closed form so that N = 10⁵ costs O(N); ``n = N + 1`` firms):
     ``J = I + 11ᵀ`` has eigenvalues 1 (N times) and ``N + 2``, ``‖J‖_F² = n² + 3n``; every own Hessian is 2.
@@ -55,7 +58,6 @@ from stackenv.games.base import Game, Player, as_float_array
 from stackenv.games.cournot import check_costs, check_interior
 from stackenv.games.registry import register
 from stackenv.games.spectra import Spectra, check_field
-from stackenv.linalg import sherman_morrison_solve
 
 
 @register
@@ -94,7 +96,9 @@ class Oligopoly(Game):
     # ------------------------------------------------------------------ costs and derivatives
     def costs(self, x):
         x = self.check_x(x)
-        return -(self.A - x.sum(-1, keepdims=True) - self.c) * x
+        f = self.c + (x.sum(-1, keepdims=True) - self.A)  # f_i = −(A − Q − c_i) q_i = (Q − A + c_i) q_i
+        f *= x
+        return f
 
     def grad(self, i, x):
         i, x = self.check_player(i), self.check_x(x)
@@ -111,21 +115,25 @@ class Oligopoly(Game):
 
     def omega(self, x):
         x = self.check_x(x)
-        return x + x.sum(-1, keepdims=True) - self.A + self.c  # ω_i = ∂f_i/∂q_i = q_i + Q − A + c_i
+        om = self.c + (x.sum(-1, keepdims=True) - self.A)  # ω_i = ∂f_i/∂q_i = q_i + Q − A + c_i
+        om += x
+        return om
 
     def jacobian(self, x):
         x = self.check_x(x)
         return np.broadcast_to(np.eye(self.d) + 1.0, x.shape[:-1] + (self.d, self.d)).copy()
 
+    def jacobian_product(self, x, u):
+        x, u = self.check_x(x), np.asarray(u, dtype=float)
+        Ju = u + u.sum(-1, keepdims=True)  # (I + 11ᵀ) u
+        shape = np.broadcast_shapes(x.shape, u.shape)  # the shape of a product at each point x
+        return Ju if Ju.shape == shape else np.broadcast_to(Ju, shape).copy()
+
     # ------------------------------------------------------------------ Stackelberg field, O(N)
     def omega_S(self, x):
         x = self.check_x(x)
         om = self.omega(x)
-        q0 = x[..., :1]
-        gF = np.repeat(q0, self.N, axis=-1)  # ∇_F f_0 = q_0 1
-        ones = np.ones(self.N)
-        v = sherman_morrison_solve(ones, ones, ones, gF)  # H22⁻ᵀ ∇_F f_0, H22 = I + 11ᵀ
-        om[..., 0] -= v.sum(-1)  # − H21ᵀ v with H21 = 1
+        om[..., 0] -= self.N / (self.N + 1) * x[..., 0]  # Df_0 = ω_0 − H21ᵀ H22⁻ᵀ q_0 1 = ω_0 − δ q_0 (docstring)
         return om
 
     def jacobian_S(self, x):

@@ -48,6 +48,15 @@ def test_costs_shape_and_batching(case):
         np.testing.assert_allclose(batched[1, 0], single, rtol=1e-12, atol=1e-12, err_msg=fn.__name__)
 
 
+def test_jacobian_product_is_J_times_u(case):
+    """``jacobian_product`` (the generic differences of ω, or a family's closed form) equals ``J u`` at every point."""
+    c, game, rng, x, _ = _setup(case, 7)
+    u = rng.normal(size=x.shape) * (game.high - game.low)
+    expected = np.einsum("...ij,...j->...i", game.jacobian(x), u)
+    assert_rel(game.jacobian_product(x, u), expected, "jacobian_product vs J u", 1e-6)
+    assert_rel(game.jacobian_product(x, u[1, 0]), np.einsum("...ij,j->...i", game.jacobian(x), u[1, 0]), "u (d,)", 1e-6)
+
+
 def test_grad_matches_fd_of_costs(case):
     c, game, _, x, h = _setup(case, 1)
     for i in range(game.n):
