@@ -5,11 +5,12 @@
 The N-follower path is the one a user takes: ``make("oligopoly", ...)`` with N follower costs,
 ``n_follower_learners(game)`` (default schedules) and ``play`` on a ``BatchedStackelbergEnv`` (B = 1,
 hierarchical feedback, noise std 1). Each N runs in its own spawned process, so its peak resident memory
-(``ru_maxrss``: interpreter, imports and the run) is its own; a step's time is
-``(t(2K) − t(K)) / K`` for ``play`` runs of K and 2K steps (best of two each), which removes the one-off
-set-up of ``play``; K starts at ``clip(budget / N, 10, 1000)`` and grows until the K extra steps take at least a
-third of the 2K run (at most :data:`MAX_TIMED_STEPS`, or until a 2K run takes :data:`MAX_RUN_SECONDS`), so the
-difference is not set-up noise (it was, and went negative, at N = 10⁴–10⁵ once a step took under a millisecond).
+(``ru_maxrss``: interpreter, imports and the run) is its own. A step's time is the interval between two
+consecutive ``env.step`` calls of a ``play`` run (:class:`ClockedEnv`): one whole step — the learners' actions and
+updates and the env's step — and nothing of ``play``'s own set-up (binding, reset, the final record: seconds at
+10⁶ followers), whose jitter made the earlier ``(t(2K) − t(K))/K`` difference go negative at N = 10⁴–10⁵.
+``step_seconds`` is the median over :data:`TIMED_RUNS` runs of K steps (robust to a loaded machine),
+``mean_step_seconds`` the mean (it includes every noise refill, drawn once per ~10⁶ values).
 """
 
 from __future__ import annotations
@@ -32,10 +33,9 @@ from stackenv.games import make
 from stackenv.wrappers import SingleAgentEnv
 
 NOISE_STD = math.sqrt(10.0)  # the paper's N(0, 10): variance 10
-#: The most steps one timed ``play`` run of the N-follower path takes (K of the K / 2K pair).
-MAX_TIMED_STEPS = 4000
-#: ... and K stops growing once a 2K run takes longer than this (at 10⁶ followers play's own set-up is seconds).
-MAX_RUN_SECONDS = 20.0
+#: Timed ``play`` runs per N, and the fewest and most steps in one (``K = clip(step_budget / N, MIN, MAX)``).
+TIMED_RUNS = 3
+MIN_TIMED_STEPS, MAX_TIMED_STEPS = 20, 1000
 #: The learner-side Krylov leader is measured up to this N (its second_order feedback holds dense N × N blocks).
 KRYLOV_MAX_N = 1000
 
@@ -45,23 +45,36 @@ def oligopoly(N: int):
     return make("oligopoly", A=1000.0 + 20 * N, leader_cost=5.0, follower_costs=np.linspace(1.0, 10.0, N))
 
 
+class ClockedEnv(BatchedStackelbergEnv):
+    """The benchmark's env: a :class:`BatchedStackelbergEnv` that notes the time of every ``step`` call (``stamps``),
+    so the interval between two calls is one ``play`` step."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.stamps: list[float] = []
+
+    def step(self, actions: Any):
+        self.stamps.append(time.perf_counter())
+        return super().step(actions)
+
+
 def n_follower_point(N: int, steps: int) -> dict[str, Any]:
-    """One N of the default path, timed in this process (run it in a fresh one: :func:`n_follower_scaling`)."""
+    """One N of the default path, timed in this process (run it in a fresh one: :func:`n_follower_scaling`):
+    :data:`TIMED_RUNS` ``play`` runs of ``steps`` steps, ``steps − 1`` timed intervals each (module docstring)."""
     t0 = time.perf_counter()
     game = oligopoly(N)
-    env = BatchedStackelbergEnv(game, num_envs=1, feedback="hierarchical", noise_std=1.0)
+    env = ClockedEnv(game, num_envs=1, feedback="hierarchical", noise_std=1.0)
     learners = n_follower_learners(game)
     setup = time.perf_counter() - t0
-    while True:  # K grows until the K extra steps are at least a third of a 2K run: play's set-up noise cancels
-        t_k, t_2k = (
-            best_time(lambda k=k: play(env, learners, k, record_every=k, seed=0), 2) for k in (steps, 2 * steps)
-        )
-        if t_2k - t_k >= 0.5 * t_k or steps >= MAX_TIMED_STEPS or t_2k > MAX_RUN_SECONDS:
-            break
-        steps *= 4
+    intervals = []
+    for seed in range(TIMED_RUNS):
+        env.stamps.clear()
+        play(env, learners, steps, record_every=steps, seed=seed)
+        intervals.extend(np.diff(env.stamps))
     return {
-        "step_seconds": (t_2k - t_k) / steps,
-        "timed_steps": steps,
+        "step_seconds": float(np.median(intervals)),
+        "mean_step_seconds": float(np.mean(intervals)),
+        "timed_steps": len(intervals),
         "setup_seconds": setup,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # KiB on Linux
     }
@@ -74,22 +87,23 @@ def _point_in_process(N: int, steps: int) -> dict[str, Any]:
 
 
 def n_follower_scaling(ns: list[int], step_budget: int) -> dict[str, Any]:
-    """Per N (a fresh process each): seconds per ``play`` step, set-up seconds and peak RSS in MB; ``None``
-    from the first N whose process fails (e.g. killed for memory), with the error in ``failed``. Each N runs
-    ``K = clip(step_budget / N, 10, 1000)`` and 2K steps.
+    """Per N (a fresh process each): seconds per ``play`` step (median and mean), set-up seconds and peak RSS in MB;
+    ``None`` from the first N whose process fails (e.g. killed for memory), with the error in ``failed``. Each N
+    times :data:`TIMED_RUNS` runs of ``K = clip(step_budget / N, MIN_TIMED_STEPS, MAX_TIMED_STEPS)`` steps.
 
     ``growth_exponent``: the slope of log(step time) over the largest decade measured,
     ``log(t(N_max) / t(N_max / 10)) / log 10`` (``None`` with fewer than two decades)."""
-    out: dict[str, Any] = {"step_seconds": [], "setup_seconds": [], "peak_rss_mb": [], "failed": None}
+    keys = ("step_seconds", "mean_step_seconds", "setup_seconds", "peak_rss_mb")
+    out: dict[str, Any] = {**{key: [] for key in keys}, "failed": None}
     for N in ns:
-        steps = int(np.clip(step_budget // N, 10, 1000))
+        steps = int(np.clip(step_budget // N, MIN_TIMED_STEPS, MAX_TIMED_STEPS))
         point = None
         if out["failed"] is None:
             try:
                 point = _point_in_process(N, steps)
             except (BrokenProcessPool, MemoryError, ValueError) as exc:
                 out["failed"] = f"N={N}: {type(exc).__name__}: {exc}"
-        for key in ("step_seconds", "setup_seconds", "peak_rss_mb"):
+        for key in keys:
             out[key].append(None if point is None else point[key])
     t = {N: s for N, s in zip(ns, out["step_seconds"]) if s is not None and s > 0}
     top = [N for N in t if N * 10 in t]
@@ -101,7 +115,7 @@ def n_follower_scaling(ns: list[int], step_budget: int) -> dict[str, Any]:
 def bench_n_followers(ns: list[int], iters: int, repeats: int, step_budget: int) -> dict[str, Any]:
     """Per N: the default path's ``play`` step time and peak memory (:func:`experiments.bench_lib.n_follower_scaling`,
     with ``growth_exponent`` over the largest decade), and the leader's total derivative alone — the env's
-    structured one (hierarchical feedback: one O(N) Sherman–Morrison adjoint solve) and the learner-side Krylov
+    structured one (hierarchical feedback: the oligopoly's closed-form O(N) ``Df_1``) and the learner-side Krylov
     solve from ``second_order`` blocks (dense N × N: only up to ``KRYLOV_MAX_N``, ``None`` above)."""
     out: dict[str, Any] = {"N": ns, "structured_s": [], "krylov_s": []}
     out.update(n_follower_scaling(ns, step_budget))

@@ -92,20 +92,28 @@ def test_readme_table_is_the_documented_bench_json():
 def test_growth_exponent_is_the_slope_over_the_largest_decade(monkeypatch):
     """t = c·N over the top decade gives 1 whatever happens below it; a failed N ends the measured range."""
     times = {10: 1e-3, 100: 1e-3, 1000: 2e-3, 10_000: 2e-2}
-    monkeypatch.setattr(
-        bench_lib,
-        "_point_in_process",
-        lambda N, steps: {"step_seconds": times[N], "setup_seconds": 0.0, "peak_rss_mb": 1.0},
-    )
+
+    def fake(N):
+        return {"step_seconds": times[N], "mean_step_seconds": times[N], "setup_seconds": 0.0, "peak_rss_mb": 1.0}
+
+    monkeypatch.setattr(bench_lib, "_point_in_process", lambda N, steps: fake(N))
     out = bench_lib.n_follower_scaling([10, 100, 1000, 10_000], 1000)
     assert out["growth_exponent"] == pytest.approx(1.0) and out["growth_decade"] == [1000, 10_000]
 
     def point(N, steps):
         if N >= 1000:
             raise MemoryError("Unable to allocate 74.5 GiB")
-        return {"step_seconds": times[N], "setup_seconds": 0.0, "peak_rss_mb": 1.0}
+        return fake(N)
 
     monkeypatch.setattr(bench_lib, "_point_in_process", point)
     out = bench_lib.n_follower_scaling([10, 100, 1000, 10_000], 1000)
     assert out["step_seconds"] == [1e-3, 1e-3, None, None] and out["failed"].startswith("N=1000: MemoryError")
     assert out["growth_exponent"] == pytest.approx(0.0) and out["growth_decade"] == [10, 100]
+
+
+def test_n_follower_step_time_is_the_median_interval_between_env_steps():
+    """A step is timed from one ``env.step`` call to the next (no ``play`` set-up in it): K steps give K − 1
+    intervals per timed run, and the median and mean are positive seconds."""
+    point = bench_lib.n_follower_point(10, 20)
+    assert point["timed_steps"] == bench_lib.TIMED_RUNS * 19
+    assert 0 < point["step_seconds"] and 0 < point["mean_step_seconds"] and point["peak_rss_mb"] > 30
