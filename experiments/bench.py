@@ -12,7 +12,7 @@ Every rate is measured in this process, next to its reference, so ratios are lik
 ``setup_seconds`` and ``peak_rss_mb``, one process per N, with ``growth_exponent`` over the largest decade
 (``growth_decade``) and ``failed``; leader-update times ``structured_s``/``krylov_s`` with their fitted
 exponents; the wall time of 1,000 iterations at N = 1000), ``sb3_vec_speedup`` (+ ``sb3_vec_seconds``,
-``sb3_dummy_seconds``, ``sb3_vec_workload``), ``chain`` (the K = 100 chain path: :mod:`experiments.bench_games`)
+``sb3_dummy_seconds``, ``sb3_vec_workload``), ``chain`` and ``lq_followers`` (:mod:`experiments.bench_games`)
 and ``tournament_seconds``.
 
 Profile notes (what was slow and what changed, measured): ``docs/profiling.md``.
@@ -35,7 +35,7 @@ import numpy as np
 from pettingzoo import ParallelEnv
 
 from agents import GradientPlay, HierarchicalLeader, PowerSchedule, play
-from experiments.bench_games import bench_chain, chain_rows
+from experiments.bench_games import bench_chain, bench_lq_followers, chain_rows, lq_rows
 from experiments.bench_lib import KRYLOV_MAX_N, NOISE_STD, bench_n_followers, sb3_vec_speedup
 from experiments.common import arg, best_time, markdown_table, parse_args, write_json
 from stackenv.envs import BatchedStackelbergEnv, StackelbergParallelEnv
@@ -277,7 +277,7 @@ def table(res: dict[str, Any]) -> str:
             "≤ 10",
         ],
     ]
-    rows += chain_rows(res)
+    rows += chain_rows(res) + lq_rows(res)
     if res["tournament_seconds"] is not None:
         tw = res["tournament_workload"]
         rows.append(
@@ -321,6 +321,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     res["n_follower"] = bench_n_followers(ns, sizes["iters"], args.repeats, sizes["budget"])
     res.update(sb3_vec_speedup(sb3["n_envs"], sb3["total_timesteps"], sb3["ppo"]))
     res["chain"] = bench_chain(100, 50 if args.tiny else 1000, args.repeats)  # issue 10: K = 100 levels
+    res["lq_followers"] = bench_lq_followers(ns, args.repeats)  # issue 10: the N-follower lq game
     if args.tournament:
         res.update(bench_tournament(sizes["seeds"], sizes["steps"]))
     else:  # every key is always present; null says "not measured in this run"

@@ -1,5 +1,5 @@
-"""Game-side scaling workloads of ``experiments.bench``: the K-level chain (issue 10: "the K-level chain for K up to
-100 levels").
+"""Game-side scaling workloads of ``experiments.bench`` (issue 10: "the same for a 1-leader/N-follower ``lq`` game
+… and the K-level chain for K up to 100 levels").
 
 ``chain``: ``make("chain", K=100)`` → ``chain_learners`` (default, curvature-scaled schedules) → ``play`` on a
 ``BatchedStackelbergEnv`` (B = 1, hierarchical feedback, noise-free so that the run can be checked against the
@@ -9,6 +9,13 @@ Stackelberg point). A step's time is ``(t(2S) − t(S)) / S`` for ``play`` runs 
 between the closed-form Stackelberg point and the zero of the generic bottom-up recursion's ``(ω_S, J_S)``
 (:mod:`stackenv.games.stackelberg`, H22 adjoint solves level by level), solved densely; ``distance`` is the
 learners' distance to the closed-form point at the start and after ``2S`` steps.
+
+``lq_followers``: per N, ``make("lq_followers", followers=N)`` (horizon 4, 2 states, scalar controls), the set-up
+seconds, one ``omega_S`` (best of ``repeats``; O(N) by Woodbury, :mod:`stackenv.games.lq_followers`), the
+tracemalloc peak of one ``omega_S`` call, and one ``play`` step of the default N-follower path
+(``n_follower_learners``, ``BatchedStackelbergEnv`` B = 1, hierarchical feedback, no noise) as
+``(t(2S) − t(S)) / S`` with S = 2; ``omega_S_exponent`` / ``step_exponent``: the slopes of log time over the largest
+decade measured.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from agents import chain_learners, play
+from agents.n_followers import n_follower_learners
 from experiments.common import best_time
 from stackenv.envs import BatchedStackelbergEnv
 from stackenv.games import make, stackelberg
@@ -83,3 +91,56 @@ def chain_rows(res: dict[str, Any]) -> list[list[str]]:
             "≤ 0.2 s",
         ]
     ]
+
+
+def _decade_slope(ns: list[int], ts: list[float]) -> float | None:
+    t = dict(zip(ns, ts))
+    top = [N for N in t if N * 10 in t and t[N] > 0 and t[N * 10] > 0]
+    return float(np.log10(t[top[-1] * 10] / t[top[-1]])) if top else None
+
+
+def bench_lq_followers(ns: list[int], repeats: int) -> dict[str, Any]:
+    """The N-follower ``lq_followers`` path per N (module docstring)."""
+    out: dict[str, Any] = {
+        "N": ns,
+        "setup_seconds": [],
+        "omega_S_seconds": [],
+        "omega_S_traced_mb": [],
+        "step_seconds": [],
+    }
+    for N in ns:
+        t0 = time.perf_counter()
+        game = make("lq_followers", followers=N)
+        out["setup_seconds"].append(time.perf_counter() - t0)
+        x = np.full((1, game.d), 0.1)
+        out["omega_S_seconds"].append(best_time(lambda g=game, x=x: g.omega_S(x), repeats))
+        tracemalloc.start()
+        game.omega_S(x)
+        out["omega_S_traced_mb"].append(tracemalloc.get_traced_memory()[1] / 2**20)
+        tracemalloc.stop()
+        env = BatchedStackelbergEnv(game, num_envs=1, feedback="hierarchical")
+        learners = n_follower_learners(game)
+        run = [lambda e=env, lr=learners, n=n: play(e, lr, n, record_every=n, seed=0) for n in (2, 4)]
+        t_s, t_2s = (best_time(f, 1) for f in run)
+        out["step_seconds"].append((t_2s - t_s) / 2)
+    out["omega_S_exponent"] = _decade_slope(ns, out["omega_S_seconds"])
+    out["step_exponent"] = _decade_slope(ns, out["step_seconds"])
+    return out
+
+
+def lq_rows(res: dict[str, Any]) -> list[list[str]]:
+    """The benchmark table's rows for ``res["lq_followers"]`` (none where the run has no such entry)."""
+    lq = res.get("lq_followers")
+    if lq is None:
+        return []
+    rows = [
+        [
+            f"`lq_followers`, N = {N:,}: `omega_S` (s) / its traced peak (MB) / one `play` step (s)",
+            f"{om:.3g} / {mb:.1f} / {st:.3g}",
+            "",
+            "",
+            "≤ 0.2 s (step, N = 10⁶)" if N == 10**6 else "",
+        ]
+        for N, om, mb, st in zip(lq["N"], lq["omega_S_seconds"], lq["omega_S_traced_mb"], lq["step_seconds"])
+    ]
+    return rows
