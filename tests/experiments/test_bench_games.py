@@ -13,3 +13,17 @@ def test_chain_workload_at_100_levels():
     (row,) = bench_games.chain_rows({"chain": res})
     assert "K = 100" in row[0]
     assert bench_games.chain_rows({}) == []
+
+
+def test_lq_followers_workload():
+    """Runs per N and reports each key; the traced peak of one omega_S grows like N (10× per decade measured 8.6;
+    an N × N object would make it 100×)."""
+    res = bench_games.bench_lq_followers([100, 1000], 1)
+    for key in ("setup_seconds", "omega_S_seconds", "omega_S_traced_mb", "step_seconds"):
+        assert len(res[key]) == 2, key
+    small, large = res["omega_S_traced_mb"]
+    assert large / small < 30
+    assert res["omega_S_exponent"] is not None and "step_exponent" in res
+    rows = bench_games.lq_rows({"lq_followers": res})
+    assert len(rows) == 2 and "N = 1,000" in rows[1][0]
+    assert bench_games.lq_rows({}) == []
