@@ -61,7 +61,8 @@ def response_solve(
     below, product = _below(game, level), _product(game, level)
 
     def H22(u: np.ndarray) -> np.ndarray:
-        z = np.zeros_like(x)
+        z = np.empty_like(x)
+        z[:, : below.start] = 0.0  # the levels above stay put
         z[:, below] = u
         return product(x, z)[:, below]
 

@@ -97,7 +97,7 @@ def batched_gmres(
     """
     B, m = b.shape
     maxiter = min(m, 200) if maxiter is None else min(int(maxiter), m)
-    beta = np.linalg.norm(b, axis=-1)
+    beta = np.sqrt(_dot(b, b))
     safe = np.where(beta > 0, beta, 1.0)
     V = [b / safe[:, None]]  # the Krylov basis, one (B, m) vector per iteration
     H = np.zeros((B, maxiter + 1, maxiter))
@@ -140,8 +140,8 @@ def batched_gmres(
     for n in np.unique(n_used[n_used > 0]):
         idx = np.flatnonzero(n_used == n)
         y[idx, :n] = np.linalg.solve(H[idx, :n, :n], g[idx, :n, None])[..., 0]
-    x = np.zeros_like(b)
-    for i in range(int(n_used.max(initial=0))):
+    x = y[:, 0, None] * V[0] if maxiter else np.zeros_like(b)
+    for i in range(1, int(n_used.max(initial=0))):
         x += y[:, i, None] * V[i]
     return x, done, j + 1
 

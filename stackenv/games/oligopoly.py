@@ -131,9 +131,9 @@ class Oligopoly(Game):
 
     # ------------------------------------------------------------------ Stackelberg field, O(N)
     def omega_S(self, x):
-        x = self.check_x(x)
-        om = self.omega(x)
-        om[..., 0] -= self.N / (self.N + 1) * x[..., 0]  # Df_0 = ω_0 − H21ᵀ H22⁻ᵀ q_0 1 = ω_0 − δ q_0 (docstring)
+        om = self.omega(x)  # checks x
+        q0 = np.asarray(x, dtype=float)[..., 0]
+        om[..., 0] -= self.N / (self.N + 1) * q0  # Df_0 = ω_0 − H21ᵀ H22⁻ᵀ q_0 1 = ω_0 − δ q_0 (docstring)
         return om
 
     def jacobian_S(self, x):
