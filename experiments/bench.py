@@ -320,7 +320,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     res.update(bench_batched(sizes["B"], sizes["K"], args.repeats))
     res["n_follower"] = bench_n_followers(ns, sizes["iters"], args.repeats, sizes["budget"])
     res.update(sb3_vec_speedup(sb3["n_envs"], sb3["total_timesteps"], sb3["ppo"]))
-    res["chain"] = bench_chain(100, 50 if args.tiny else 1000, args.repeats)  # issue 10: K = 100 levels
+    res["chain"] = bench_chain(100, 100 if args.tiny else 2000)  # issue 10: K = 100 levels
     res["lq_followers"] = bench_lq_followers(ns, args.repeats)  # issue 10: the N-follower lq game
     if args.tournament:
         res.update(bench_tournament(sizes["seeds"], sizes["steps"]))

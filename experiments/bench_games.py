@@ -3,19 +3,19 @@
 
 ``chain``: ``make("chain", K=100)`` → ``chain_learners`` (default, curvature-scaled schedules) → ``play`` on a
 ``BatchedStackelbergEnv`` (B = 1, hierarchical feedback, noise-free so that the run can be checked against the
-Stackelberg point). A step's time is ``(t(2S) − t(S)) / S`` for ``play`` runs of S and 2S steps (best of
-``repeats`` each: play's set-up cancels); ``peak_traced_mb`` is the tracemalloc peak of make + learners + env +
-10 steps (what the path allocates, without the interpreter); ``equilibrium_error`` is the largest difference
-between the closed-form Stackelberg point and the zero of the generic bottom-up recursion's ``(ω_S, J_S)``
-(:mod:`stackenv.games.stackelberg`, H22 adjoint solves level by level), solved densely; ``distance`` is the
-learners' distance to the closed-form point at the start and after ``2S`` steps.
+Stackelberg point). A step's time is the median interval between consecutive ``env.step`` calls of one ``play``
+run of ``steps`` steps (``ClockedEnv``: none of play's set-up); ``peak_traced_mb`` is the tracemalloc peak of
+make + learners + env + 10 steps (what the path allocates, without the interpreter); ``equilibrium_error`` is the
+largest difference between the closed-form Stackelberg point and the zero of the generic bottom-up recursion's
+``(ω_S, J_S)`` (:mod:`stackenv.games.stackelberg`, H22 adjoint solves level by level), solved densely;
+``distance`` is the learners' distance to the closed-form point at the start and after the run.
 
 ``lq_followers``: per N, ``make("lq_followers", followers=N)`` (horizon 4, 2 states, scalar controls), the set-up
 seconds, one ``omega_S`` (best of ``repeats``; O(N) by Woodbury, :mod:`stackenv.games.lq_followers`), the
 tracemalloc peak of one ``omega_S`` call, and one ``play`` step of the default N-follower path
-(``n_follower_learners``, ``BatchedStackelbergEnv`` B = 1, hierarchical feedback, no noise) as
-``(t(2S) − t(S)) / S`` with S = 2; ``omega_S_exponent`` / ``step_exponent``: the slopes of log time over the largest
-decade measured.
+(``n_follower_learners``, ``BatchedStackelbergEnv`` B = 1, hierarchical feedback, no noise): the median interval
+between consecutive ``env.step`` calls of one ``play`` run of :data:`STEPS` steps (``ClockedEnv``);
+``omega_S_exponent`` / ``step_exponent``: the slopes of log time over the largest decade measured.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ import numpy as np
 
 from agents import chain_learners, play
 from agents.n_followers import n_follower_learners
+from experiments.bench_lib import ClockedEnv
 from experiments.common import best_time
-from stackenv.envs import BatchedStackelbergEnv
 from stackenv.games import make, stackelberg
 
 
@@ -39,10 +39,10 @@ def _chain_path(K: int):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         learners = chain_learners(game)
-    return game, learners, BatchedStackelbergEnv(game, num_envs=1, feedback="hierarchical")
+    return game, learners, ClockedEnv(game, num_envs=1, feedback="hierarchical")
 
 
-def bench_chain(K: int, steps: int, repeats: int) -> dict[str, Any]:
+def bench_chain(K: int, steps: int) -> dict[str, Any]:
     """The K-level chain path (module docstring): step time, set-up time, traced peak memory, accuracy."""
     tracemalloc.start()
     game, learners, env = _chain_path(K)
@@ -52,26 +52,21 @@ def bench_chain(K: int, steps: int, repeats: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     game, learners, env = _chain_path(K)
     setup = time.perf_counter() - t0
-
-    def run(n: int):
-        return play(env, learners, n, record_every=n, seed=0)
-
-    t_s, t_2s = (best_time(lambda n=n: run(n), repeats) for n in (steps, 2 * steps))
-    traj = play(env, learners, 2 * steps, record_every=2 * steps, seed=0)
+    traj = play(env, learners, steps, record_every=steps, seed=0)
     target = game.stackelberg_closed_form()
     om, JS = stackelberg.stackelberg_terms(game, np.zeros(game.d))
     generic = np.linalg.solve(JS, -om)
     return {
         "K": K,
-        "step_seconds": (t_2s - t_s) / steps,
-        "timed_steps": steps,
+        "step_seconds": float(np.median(np.diff(env.stamps))),
+        "timed_steps": len(env.stamps) - 1,
         "setup_seconds": setup,
         "peak_traced_mb": peak / 2**20,
         "equilibrium_error": float(np.abs(generic - target).max()),
         "distance": {
             "start": float(game.distance(traj.x[0, 0], target)),
             "end": float(game.distance(traj.x_final[0], target)),
-            "steps": 2 * steps,
+            "steps": steps,
         },
     }
 
@@ -91,6 +86,10 @@ def chain_rows(res: dict[str, Any]) -> list[list[str]]:
             "≤ 0.2 s",
         ]
     ]
+
+
+#: Steps of the timed ``lq_followers`` run (``STEPS − 1`` intervals; at 10⁶ followers a step takes ~seconds).
+STEPS = 6
 
 
 def _decade_slope(ns: list[int], ts: list[float]) -> float | None:
@@ -118,11 +117,9 @@ def bench_lq_followers(ns: list[int], repeats: int) -> dict[str, Any]:
         game.omega_S(x)
         out["omega_S_traced_mb"].append(tracemalloc.get_traced_memory()[1] / 2**20)
         tracemalloc.stop()
-        env = BatchedStackelbergEnv(game, num_envs=1, feedback="hierarchical")
-        learners = n_follower_learners(game)
-        run = [lambda e=env, lr=learners, n=n: play(e, lr, n, record_every=n, seed=0) for n in (2, 4)]
-        t_s, t_2s = (best_time(f, 1) for f in run)
-        out["step_seconds"].append((t_2s - t_s) / 2)
+        env = ClockedEnv(game, num_envs=1, feedback="hierarchical")
+        play(env, n_follower_learners(game), STEPS, record_every=STEPS, seed=0)
+        out["step_seconds"].append(float(np.median(np.diff(env.stamps))))
     out["omega_S_exponent"] = _decade_slope(ns, out["omega_S_seconds"])
     out["step_exponent"] = _decade_slope(ns, out["step_seconds"])
     return out

@@ -214,12 +214,13 @@ class LQFollowers(Game):
             self._dense_game = make("lq", **self.dense_params())
         return self._dense_game
 
-    def _fields(self, x: Any, stackelberg: bool) -> np.ndarray:
-        """``ω`` or ``ω_S`` (module docstring) in O(N) per point."""
+    def _fields(self, x: Any, stackelberg: bool, linear: bool = False) -> np.ndarray:
+        """``ω`` or ``ω_S`` (module docstring) in O(N) per point; ``linear``: their linear part ``J x``/``J_S x``
+        (the same sweeps from the state 0 instead of ``x0``: both fields are affine in the actions and in ``x0``)."""
         x = self.check_x(x)
         xb = x.reshape(-1, self.d)
         u0, uF = self.passes.split(xb)
-        X = self.passes.states(u0, uF)
+        X = self.passes.states(u0, uF, linear)
         d0 = self.passes.disc[: self.T, None]
         nu0 = self.passes.costate(self.passes.weighted(X, self.passes.Q0, self.passes.QT0))  # the leader's costate
         om0 = 2 * d0 * (u0 @ self.passes.R00) + 2 * nu0[:, 1:] @ self.passes.B0
@@ -243,6 +244,11 @@ class LQFollowers(Game):
 
     def omega_S(self, x):
         return self._fields(x, stackelberg=True)
+
+    def jacobian_product(self, x, u):
+        """``J u`` exactly in one O(N) sweep: ``ω``'s linear part at ``u`` (``J`` is constant)."""
+        self.check_x(x)
+        return self._fields(np.broadcast_to(u, np.broadcast_shapes(np.shape(u), np.shape(x))), False, linear=True)
 
     def costs(self, x):
         x = self.check_x(x)

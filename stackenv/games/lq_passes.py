@@ -90,9 +90,9 @@ class FollowerPasses:
             Y[:, t + 1] = rows(Y[:, t], self.model.A.T) + inputs[:, t]
         return Y
 
-    def states(self, u0: np.ndarray, uF: np.ndarray) -> np.ndarray:
-        """The state trajectory ``X`` ``(b, T+1, n)`` from ``x0``."""
-        return self.simulate(self.model.x0, u0 @ self.B0.T + self.follower_input(uF))
+    def states(self, u0: np.ndarray, uF: np.ndarray, linear: bool = False) -> np.ndarray:
+        """The state trajectory ``X`` ``(b, T+1, n)`` from ``x0`` (from 0 if ``linear``: ``Σ_k Γ_k z_k`` alone)."""
+        return self.simulate(0.0 if linear else self.model.x0, u0 @ self.B0.T + self.follower_input(uF))
 
     def mul(self, u: np.ndarray, key: str) -> np.ndarray:
         """``u_j M_j`` for ``u`` ``(b, N, T, k)``: one product when ``M`` is shared, else per follower."""

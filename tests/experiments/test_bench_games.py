@@ -5,7 +5,7 @@ from experiments import bench_games
 
 
 def test_chain_workload_at_100_levels():
-    res = bench_games.bench_chain(100, 20, 1)
+    res = bench_games.bench_chain(100, 40)
     assert res["K"] == 100 and "step_seconds" in res and res["peak_traced_mb"] > 0
     # closed form and generic recursion agree to rounding (cond(J_S) ≈ 1.8 at the defaults)
     assert res["equilibrium_error"] < 1e-12

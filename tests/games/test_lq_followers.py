@@ -68,6 +68,8 @@ def test_equals_the_dense_lq_game(name):
     k = game.T * game.m0
     assert np.abs(game.omega_S(x)[..., :k] - game.omega(x)[..., :k]).max() > 1e-3  # the leader's correction acts
     np.testing.assert_allclose(game.jacobian_S(x[0, 0]), dense.jacobian_S(x[0, 0]), rtol=0, atol=1e-12)
+    u = np.random.default_rng(6).normal(size=x.shape)
+    assert _rel(game.jacobian_product(x, u), np.einsum("...ab,...b->...a", dense.jacobian(x), u)) < 1e-9
     again = make("lq_followers", **game.params)
     np.testing.assert_array_equal(again.omega_S(x), game.omega_S(x))
 
