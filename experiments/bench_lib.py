@@ -5,12 +5,14 @@
 The N-follower path is the one a user takes: ``make("oligopoly", ...)`` with N follower costs,
 ``n_follower_learners(game)`` (default schedules) and ``play`` on a ``BatchedStackelbergEnv`` (B = 1,
 hierarchical feedback, noise std 1). Each N runs in its own spawned process, so its peak resident memory
-(``ru_maxrss``: interpreter, imports and the run) is its own. A step's time is the interval between two
-consecutive ``env.step`` calls of a ``play`` run (:class:`ClockedEnv`): one whole step — the learners' actions and
+(``ru_maxrss``: interpreter, imports and the run) is its own. Steps are timed between ``env.step`` calls of a
+``play`` run (:class:`ClockedEnv`): the interval between two calls is one whole step — the learners' actions and
 updates and the env's step — and nothing of ``play``'s own set-up (binding, reset, the final record: seconds at
-10⁶ followers), whose jitter made the earlier ``(t(2K) − t(K))/K`` difference go negative at N = 10⁴–10⁵.
-``step_seconds`` is the median over :data:`TIMED_RUNS` runs of K steps (robust to a loaded machine),
-``mean_step_seconds`` the mean (it includes every noise refill, drawn once per ~10⁶ values).
+10⁶ followers), whose jitter made the earlier ``(t(2K) − t(K))/K`` difference go negative at N = 10⁴–10⁵. A run's
+step time is its mean over ``K − 1`` consecutive steps (``K ≥ 100``), so it carries its share of the env's noise
+refills (one draw per ~10⁶ values: every 10 steps at N = 10⁵, every step at 10⁶ — a median of single steps would
+leave them out at 10⁵ but not at 10⁶); ``step_seconds`` is the median over :data:`TIMED_RUNS` runs (robust to a
+run disturbed by the machine's load), ``mean_step_seconds`` the mean over all their steps.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from stackenv.wrappers import SingleAgentEnv
 NOISE_STD = math.sqrt(10.0)  # the paper's N(0, 10): variance 10
 #: Timed ``play`` runs per N, and the fewest and most steps in one (``K = clip(step_budget / N, MIN, MAX)``).
 TIMED_RUNS = 3
-MIN_TIMED_STEPS, MAX_TIMED_STEPS = 20, 1000
+MIN_TIMED_STEPS, MAX_TIMED_STEPS = 100, 1000
 #: The learner-side Krylov leader is measured up to this N (its second_order feedback holds dense N × N blocks).
 KRYLOV_MAX_N = 1000
 
@@ -60,21 +62,21 @@ class ClockedEnv(BatchedStackelbergEnv):
 
 def n_follower_point(N: int, steps: int) -> dict[str, Any]:
     """One N of the default path, timed in this process (run it in a fresh one: :func:`n_follower_scaling`):
-    :data:`TIMED_RUNS` ``play`` runs of ``steps`` steps, ``steps − 1`` timed intervals each (module docstring)."""
+    :data:`TIMED_RUNS` ``play`` runs of ``steps`` steps, ``steps − 1`` timed steps each (module docstring)."""
     t0 = time.perf_counter()
     game = oligopoly(N)
     env = ClockedEnv(game, num_envs=1, feedback="hierarchical", noise_std=1.0)
     learners = n_follower_learners(game)
     setup = time.perf_counter() - t0
-    intervals = []
+    runs = []  # per run: the mean step over its steps - 1 intervals between env.step calls
     for seed in range(TIMED_RUNS):
         env.stamps.clear()
         play(env, learners, steps, record_every=steps, seed=seed)
-        intervals.extend(np.diff(env.stamps))
+        runs.append((env.stamps[-1] - env.stamps[0]) / (len(env.stamps) - 1))
     return {
-        "step_seconds": float(np.median(intervals)),
-        "mean_step_seconds": float(np.mean(intervals)),
-        "timed_steps": len(intervals),
+        "step_seconds": float(np.median(runs)),
+        "mean_step_seconds": float(np.mean(runs)),
+        "timed_steps": TIMED_RUNS * (steps - 1),
         "setup_seconds": setup,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # KiB on Linux
     }
