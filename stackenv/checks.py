@@ -18,9 +18,17 @@ import math
 
 import numpy as np
 
+#: ``np.vdot`` is OpenBLAS's ddot, multi-threaded above ~10⁴ elements; on a loaded machine its threads wait for a
+#: core (a play step at N = 10⁵ followers went from ~3 to ~28 ms), so longer arrays are summed in single-threaded
+#: blocks of this many elements.
+BLAS_BLOCK = 8192
+
 
 def _sq_norm(x: np.ndarray) -> float:
-    return float(np.vdot(x, x)) if x.size else 0.0
+    r = x.reshape(-1)
+    if r.size <= BLAS_BLOCK:
+        return float(np.vdot(r, r)) if r.size else 0.0
+    return sum(float(np.vdot(r[i : i + BLAS_BLOCK], r[i : i + BLAS_BLOCK])) for i in range(0, r.size, BLAS_BLOCK))
 
 
 def all_finite(x: np.ndarray) -> bool:

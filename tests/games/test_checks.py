@@ -25,6 +25,12 @@ def _cases():
     yield "overflow and inf", x
     yield "large everywhere", np.full((5, 2), 3e10)
     yield "1-d", base[:, 0].copy()
+    long = rng.normal(size=(2, 3 * 8192 + 5))  # summed in blocks (checks.BLAS_BLOCK)
+    yield "long", long
+    for value in (np.nan, np.inf):
+        x = long.copy()
+        x[1, -1] = value  # in the last, partial block
+        yield f"long, one {value}", x
 
 
 CASES = list(_cases())
