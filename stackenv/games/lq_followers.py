@@ -238,6 +238,28 @@ class LQFollowers(Game):
         out = np.concatenate([om0.reshape(len(xb), -1), omF.reshape(len(xb), -1)], axis=1)
         return out.reshape(x.shape)
 
+    def response(self, x, k: int = 0, iters: int = 100, tol: float = 1e-12):
+        """The followers' Nash response to the leader's controls (``k = 0``) in O(N), by Woodbury.
+
+        ``ω_F = D z_F + U X = 0`` with ``X = X̃ + Γ_F z_F`` (``X̃``: the followers at 0) and ``Γ_F D⁻¹ U = Cᵀ`` give
+        ``z_F = D⁻¹(b − U (I + Cᵀ)⁻¹ Γ_F D⁻¹ b)``, ``b = −U X̃``. Each follower's cost is strictly convex in its
+        own controls (``RFF_j ≻ 0``, ``QF_j ⪰ 0``), so this Nash point is their best response.
+        """
+        x = self.check_x(x).copy()
+        if self.check_level(k) >= 1:
+            return x
+        P, xb = self.passes, x.reshape(-1, self.d)
+        Q = P.follower_Q()
+
+        def U(X: np.ndarray) -> np.ndarray:
+            return 2 * P.gamma_T_followers(P.costate(P.weighted(X, *Q)))
+
+        w = P.D_inv(-U(P.states(P.split(xb)[0], np.zeros((len(xb), self.N, self.T, self.m)))))  # D⁻¹ b
+        q = np.linalg.solve(P.capacitance.T, P.simulate(0.0, P.follower_input(w)).reshape(len(xb), -1).T).T
+        zF = w - P.D_inv(U(q.reshape(len(xb), self.T + 1, self.nx)))
+        xb[:, self.T * self.m0 :] = zF.reshape(len(xb), -1)
+        return x
+
     # ------------------------------------------------------------------ the Game interface
     def omega(self, x):
         return self._fields(x, stackelberg=False)

@@ -8,7 +8,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from stackenv.games import make
+from stackenv.games import Game, make
 from stackenv.games.lq_followers import DENSE_MAX_FOLLOWERS
 
 
@@ -72,6 +72,18 @@ def test_equals_the_dense_lq_game(name):
     assert _rel(game.jacobian_product(x, u), np.einsum("...ab,...b->...a", dense.jacobian(x), u)) < 1e-9
     again = make("lq_followers", **game.params)
     np.testing.assert_array_equal(again.omega_S(x), game.omega_S(x))
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_structured_response_is_the_followers_nash_point(name):
+    """The O(N) Woodbury response equals the generic Newton response on the dense blocks, and zeroes ω_F."""
+    game = make("lq_followers", **CASES[name])
+    x = np.random.default_rng(7).uniform(-1, 1, (2, game.d))
+    r = game.response(x)
+    np.testing.assert_allclose(r[:, : game.T * game.m0], x[:, : game.T * game.m0])
+    np.testing.assert_allclose(game.omega(r)[:, game.T * game.m0 :], 0.0, atol=1e-10)
+    np.testing.assert_allclose(r, Game.response(game, x), rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(game.response(x, 1), x)
 
 
 def test_open_loop_stackelberg_point_is_the_zero_of_the_structured_field():
