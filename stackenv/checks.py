@@ -25,9 +25,9 @@ BLAS_BLOCK = 8192
 
 
 def _sq_norm(x: np.ndarray) -> float:
+    if x.size <= BLAS_BLOCK:
+        return float(np.vdot(x, x)) if x.size else 0.0  # vdot flattens its arguments itself
     r = x.reshape(-1)
-    if r.size <= BLAS_BLOCK:
-        return float(np.vdot(r, r)) if r.size else 0.0
     return sum(float(np.vdot(r[i : i + BLAS_BLOCK], r[i : i + BLAS_BLOCK])) for i in range(0, r.size, BLAS_BLOCK))
 
 
