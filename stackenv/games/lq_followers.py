@@ -224,18 +224,19 @@ class LQFollowers(Game):
         d0 = self.passes.disc[: self.T, None]
         nu0 = self.passes.costate(self.passes.weighted(X, self.passes.Q0, self.passes.QT0))  # the leader's costate
         om0 = 2 * d0 * (u0 @ self.passes.R00) + 2 * nu0[:, 1:] @ self.passes.B0
-        omF = self.passes.times(uF, "RFF") + 2 * self.passes.gamma_T_followers(
-            self.passes.costate(self.passes.weighted(X, *self.passes.follower_Q()))
-        )
+        out = np.empty_like(xb)
+        omF = out[:, self.T * self.m0 :].reshape(uF.shape)  # written in place (no concatenation pass)
+        nuF = 2 * self.passes.costate(self.passes.weighted(X, *self.passes.follower_Q()))  # small when Q is shared
+        np.add(self.passes.times(uF, "RFF"), self.passes.gamma_T_followers(nuF), out=omF)
         if stackelberg:
-            r = self.passes.times(uF, "R0F") + 2 * self.passes.gamma_T_followers(nu0)  # ∇_F f_0
+            r = self.passes.times(uF, "R0F") + self.passes.gamma_T_followers(2 * nu0)  # ∇_F f_0
             w = self.passes.D_inv(r)
             sv = np.linalg.svd(self.passes.capacitance, compute_uv=False)
             if sv[-1] <= SINGULAR_RCOND * sv[0]:
                 raise ValueError(f"{self.name}: the followers' Jacobian H22 is singular; their response is undefined")
             p = np.linalg.solve(self.passes.capacitance, self.passes.U_T(w).reshape(len(xb), -1).T).T  # (I + C)⁻¹ a
             om0 = om0 - self.passes.costate(p.reshape(X.shape))[:, 1:] @ self.passes.B0  # − Γ_0ᵀ (I + C)⁻¹ a
-        out = np.concatenate([om0.reshape(len(xb), -1), omF.reshape(len(xb), -1)], axis=1)
+        out[:, : self.T * self.m0] = om0.reshape(len(xb), -1)
         return out.reshape(x.shape)
 
     def response(self, x, k: int = 0, iters: int = 100, tol: float = 1e-12):
@@ -281,7 +282,7 @@ class LQFollowers(Game):
         SX = np.einsum("t,bta,btc->bac", disc[:T], X[:, :T], X[:, :T])  # Σ_{t<T} disc_t X_t X_tᵀ
         XT = disc[T] * np.einsum("ba,bc->bac", X[:, T], X[:, T])
         P0 = np.einsum("t,bta,btc->bac", disc[:T], u0, u0)
-        quad = lambda R, u: (P.mul(u, R) * u).sum(-1) @ disc[:T]  # noqa: E731  Σ_t disc_t u_jᵀR_j u_j
+        quad = lambda R, u: np.einsum("bjtk,bjtk,t->bj", P.mul(u, R), u, disc[:T])  # noqa: E731  Σ_t disc_t u_jᵀR_j u_j
         QF, QTF = P.follower_Q()
         f0 = sum(np.einsum("ac,bac->b", M, S) for M, S in ((P.Q0, SX), (P.QT0, XT), (P.R00, P0)))
         f0 = f0 + quad("R0F", uF).sum(axis=1)
