@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> dict:
     ps_cost, fs_cost = pol.costs(k_ps), pol.costs(k_fs)
     table = "\n\n".join([
         "### (a) Lead and following vehicle: exact feedback equilibria (costs of leader, follower)",
-        markdown_table(["concept", "J_L", "J_F", "E J_L", "E J_F"], rows_a),
+        markdown_table(["concept", "f_L", "f_F", "E f_L", "E f_F"], rows_a),
         f"### (b) Policy space (discount {args.discount}): distance of the learned gains to the target",
         markdown_table(["learner (target)", "median distance", "p95 distance"], rows_b),
         f"Policy Stackelberg point: leader cost {number(ps_cost[0], 5)}, distance {number(np.linalg.norm(k_ps - k_fs))}"

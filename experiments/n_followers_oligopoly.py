@@ -11,7 +11,7 @@ the followers run gradient play on the faster timescale. Noisy gradients (defaul
 
 Step sizes in the game's own units (derived in ``docs/derivations.md``): the leader's reduced cost has curvature
 μ = 2/(N + 1), so the leader steps γ_{1,k} = (a_L/μ)/(k + 2a_L/μ); the followers step
-γ_{2,k} = a_F s_F (k_F/(k + k_F))^{p_F} with s_F = 1/‖J_F‖₂ = 1/(N + 1) (``follower_step_scale``). Both need
+γ_{2,k} = a_F s_F (k_F/(k + k_F))^{p_F} with s_F = 1/‖H22‖₂ = 1/(N + 1) (``follower_step_scale``). Both need
 O(N) steps before their 1/k regime — an intrinsic cost of many followers. Initial quantities: leader uniform on
 [0, A], followers uniform on [0, 2A/(N + 2)] (a market near the Cournot scale).
 
@@ -68,7 +68,7 @@ class Args(MarketArgs, LearnArgs):
         choices=["hierarchical", "second_order"],
     )
     leader_lr: float = arg(4.0, "a_L: the leader's step in units of 1/μ (reduced-cost curvature)")
-    follower_lr: float = arg(1.0, "a_F: the followers' step in units of 1/‖J_F‖₂")
+    follower_lr: float = arg(1.0, "a_F: the followers' step in units of 1/‖H22‖₂")
     follower_p: float = arg(0.6, "p_F: decay power of the followers' steps (< 1: faster timescale)")
     follower_k0: float = arg(100.0, "k_F: the followers' steps start decaying after about this many steps")
 

@@ -1,13 +1,13 @@
 """App. C.2 of Fiez, Chasnov & Ratliff at scale: the cost of one update of the N-follower leader vs N.
 
-Three ways to compute the leader's total derivative Df_1 = ∇_1 f_1 − J_F1ᵀ J_F⁻ᵀ ∇_F f_1 and step on it, timed on
+Three ways to compute the leader's total derivative Df_1 = ∇_1 f_1 − H21ᵀ H22⁻ᵀ ∇_F f_1 and step on it, timed on
 the oligopoly (``make("oligopoly", ...)``, the market of ``experiments.n_followers_oligopoly``) at its Nash point:
 
 - ``structured O(N)``: the game's Sherman–Morrison field ``omega_S`` (what the env computes under
   ``hierarchical`` feedback) and the leader's step; also timed on ``--timing-batch`` runs at once (seconds per
   run): one run is overhead-bound up to N ≈ 10⁴, the batch shows the O(N) work;
-- ``Krylov (CG) on dense J_F``: the N-follower learner's update on ``second_order`` blocks (running block
-  averages and a CG adjoint solve on the dense J_F, O(N²) memory traffic), up to ``--dense-max-n``;
+- ``Krylov (CG) on dense H22``: the N-follower learner's update on ``second_order`` blocks (running block
+  averages and a CG adjoint solve on the dense H22, O(N²) memory traffic), up to ``--dense-max-n``;
 - ``dense LU solve``: a dense LU adjoint solve, O(N³), the reference the other two avoid.
 
 Writes ``n_followers_timing.png`` (wall time per update vs N, log-log, with slopes fitted over N ≥ 100),
@@ -58,7 +58,7 @@ def time_leader_updates(args: Args) -> dict[str, dict[int, float]]:
     out: dict[str, dict[int, float]] = {
         "structured O(N)": {},
         batched: {},
-        "Krylov (CG) on dense J_F": {},
+        "Krylov (CG) on dense H22": {},
         "dense LU solve": {},
     }
     for N in tqdm(args.timing_ns, desc="timing", disable=not args.progress):
@@ -78,7 +78,7 @@ def time_leader_updates(args: Args) -> dict[str, dict[int, float]]:
         krylov.reset(x[:, :1])
         reps = 30 if N <= 300 else 5
         obs = {"grad": g, "H22": H22, "H21": H21}
-        out["Krylov (CG) on dense J_F"][N] = best_time(partial(krylov.update, obs, None, 2), reps, warmup=True)
+        out["Krylov (CG) on dense H22"][N] = best_time(partial(krylov.update, obs, None, 2), reps, warmup=True)
         out["dense LU solve"][N] = best_time(partial(_dense_lu_df1, g, H22, H21), reps, warmup=True)
     return out
 
@@ -89,7 +89,7 @@ def _structured_update(leader, game, x: np.ndarray) -> None:
 
 
 def _dense_lu_df1(g: np.ndarray, H22: np.ndarray, H21: np.ndarray) -> np.ndarray:
-    """Reference Df_1 by a dense LU adjoint solve ``H22ᵀ v = ∇_F f_1`` (``H22`` = J_F): O(N³)."""
+    """Reference Df_1 by a dense LU adjoint solve ``H22ᵀ v = ∇_F f_1`` (the followers' Jacobian): O(N³)."""
     v = np.linalg.solve(np.swapaxes(H22, -1, -2), g[:, 1:, None])[..., 0]
     return g[:, :1] - np.einsum("bmo,bm->bo", H21, v)
 
