@@ -179,7 +179,7 @@ def test_krylov_adjoint_solve_cg_and_gmres():
 
 
 def test_n_followers_leader_second_order_matches_structured_omega_S_at_N_1000():
-    """N = 1000 followers: the Krylov (CG) adjoint solve reproduces the oligopoly's O(N) Sherman–Morrison Df_0
+    """N = 1000 followers: the Krylov (CG) adjoint solve reproduces the oligopoly's O(N) closed-form Df_0
     in 2 iterations of O(N²) dense mat-vecs (H22 = I + 11ᵀ has two distinct eigenvalues), no factorisation."""
     N = 1000
     costs = np.linspace(0.0, 0.05, N)  # A = 100: Nash and Stackelberg quantities stay interior
