@@ -39,11 +39,12 @@ import math
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from agents import FEEDBACK_MODES, learner_spec, list_learners
@@ -57,6 +58,7 @@ from experiments.tournament_match import (  # noqa: F401  (re-exported: the tour
     _learners,
     compatible,
     equilibrium_costs,
+    equilibrium_points,
     fits_seats,
     game_for,
     seat_indices,
@@ -161,6 +163,7 @@ class Plan:
     steps: int
     cfg: dict[str, dict[str, Any]]
     imports: tuple[str, ...]
+    points: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # per game, found once
 
     @property
     def matches(self) -> int:
@@ -168,9 +171,11 @@ class Plan:
 
     def blocks(self):
         for g, L, F in self.cells:
+            if g not in self.points:
+                self.points[g] = equilibrium_points(game_for(g, self.cfg[g]["params"]))
             for start in range(0, self.seeds, BLOCK):
                 seeds = tuple(range(start, min(start + BLOCK, self.seeds)))
-                yield (g, L, F, seeds, self.steps, self.cfg[g], self.imports)
+                yield (g, L, F, seeds, self.steps, self.cfg[g], self.imports, self.points[g])
 
     def keys(self):
         return ((g, L, F, s) for g, L, F in self.cells for s in range(self.seeds))

@@ -124,11 +124,17 @@ def equilibrium_costs(game) -> dict[str, list[tuple[float, float]]]:
     return out
 
 
+def equilibrium_points(game) -> tuple[np.ndarray, np.ndarray]:
+    """The game's Stackelberg and Nash equilibria as ``(P, d)`` arrays (``P`` may be 0)."""
+    stack = np.array([e.x for e in stackelberg_equilibria(game)], float).reshape(-1, game.d)
+    return stack, np.array([e.x for e in nash_equilibria(game)], float).reshape(-1, game.d)
+
+
 def nearest_distance(game, points: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Distance of each joint action in ``x`` (``(..., d)``) to the nearest of ``points`` (inf if none)."""
     if len(points) == 0:
         return np.full(x.shape[:-1], np.inf)
-    return np.min(np.stack([game.distance(x, p) for p in points]), axis=0)
+    return game.distance(x[..., None, :], np.asarray(points, float)).min(axis=-1)  # (..., P) distances, nearest
 
 
 class MeteredEnv(BatchedStackelbergEnv):
@@ -150,7 +156,8 @@ class MeteredEnv(BatchedStackelbergEnv):
     def step(self, actions):
         out = super().step(actions)
         costs = self.game.costs(self.x)
-        self.cost_sums += np.stack([costs[:, seat].mean(axis=1) for seat in self.seats], axis=1)
+        for j, seat in enumerate(self.seats):  # the seat's mean cost (sum / count, as np.mean computes it)
+            self.cost_sums[:, j] += costs[:, seat].sum(axis=1) / len(seat)
         outside = nearest_distance(self.game, self.points, self.x) > self.radius
         self.last_outside[outside] = self.t
         return out
@@ -164,19 +171,20 @@ def simulate_block(
     steps: int,
     cfg: dict[str, Any] | None = None,
     imports: tuple[str, ...] = (),
+    points: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[dict]:
     """Play one block of consecutive seeds of one (game, leader, follower) cell; one row per seed.
 
     ``cfg``: the game's settings (:func:`settings`; default: without overrides). ``imports``: plugin modules to
-    import first (this runs in the workers)."""
+    import first (this runs in the workers). ``points``: the game's :func:`equilibrium_points` (default: found
+    here; the tournament finds them once and hands them to every block, so no worker repeats the search)."""
     import_plugins(imports)
     warnings.simplefilter("ignore")  # schedule/safeguard warnings are reported via diagnostics
     cfg = cfg or settings(game_name)
     game = game_for(game_name, cfg["params"])
     learners = _learners(game, leader, follower)
     feedback = feedback_for(game, learners, cfg["feedback"])
-    stack = np.array([e.x for e in stackelberg_equilibria(game)]).reshape(-1, game.d)
-    nash = np.array([e.x for e in nash_equilibria(game)]).reshape(-1, game.d)
+    stack, nash = points if points is not None else equilibrium_points(game)
     env = MeteredEnv(
         game,
         np.concatenate([stack, nash]),
