@@ -19,12 +19,12 @@ Cost: ``H22`` and ``H21`` are used only through products with the Jacobian of th
 ``jacobian_product`` for one bottom level (differences of ``ω``, exact for quadratic games, or the family's closed
 form: ``(I + 11ᵀ) u`` for the Cournot followers), differences of ``ω_S`` (:func:`stackenv.linalg.jvp`) for a
 chain — and ``H22⁻¹`` by GMRES: a few ``O(N)`` passes per step for the structured Cournot families (GMRES is
-exact in two iterations on ``I + 11ᵀ``).
+exact in two iterations on ``I + 11ᵀ``) — or the family's closed-form solve (``game.lower_solve``: the oligopoly's
+Sherman–Morrison, the LQ followers' Woodbury).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -32,50 +32,18 @@ import numpy as np
 from agents.base import Learner
 from agents.schedules import PowerSchedule, Schedule, as_schedule
 from stackenv.games.base import Game
-from stackenv.linalg import batched_gmres, jvp
+from stackenv.games.responses import below_slice, lower_product
 
 #: Default damping ``β_k = min(1, (10/k)^{0.6})``: full Newton steps for 10 steps, then Robbins–Monro decay.
 DAMPING = PowerSchedule(10**0.6, 0.6)
 
 
-def _product(game: Game, level: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """``(x, u) ↦ J u`` for the stacked stationarity field of the levels below ``level``: ``ω`` (the game's
-    ``jacobian_product``) for one bottom level, else ``ω_S`` (by differences)."""
-    if level + 2 >= len(game.levels):
-        return game.jacobian_product
-    return lambda x, u: jvp(game.omega_S, x, u, affine=game.quadratic)
-
-
-def _below(game: Game, level: int) -> slice:
-    """The coordinates of the levels below ``level`` as a slice: levels are consecutive runs of players
-    (``check_levels``), so these are one contiguous tail of ``x`` (a slice is a view; an index array copies)."""
-    b = game.below_coords[level]
-    return slice(int(b[0]), int(b[-1]) + 1) if b.size else slice(0, 0)
-
-
-def response_solve(
-    game: Game, level: int, x: np.ndarray, rhs: np.ndarray, rtol: float = 1e-10, maxiter: int = 50
-) -> tuple[np.ndarray, np.ndarray]:
-    """``H22⁻¹ rhs`` for the levels below ``level`` at ``x`` (``rhs``: ``(B, m)`` over their coordinates), by GMRES
-    with products through the game's field; returns ``(solution, converged)``."""
-    below, product = _below(game, level), _product(game, level)
-
-    def H22(u: np.ndarray) -> np.ndarray:
-        z = np.empty_like(x)
-        z[:, : below.start] = 0.0  # the levels above stay put
-        z[:, below] = u
-        return product(x, z)[:, below]
-
-    s, ok, _ = batched_gmres(H22, rhs, rtol, maxiter)
-    return s, ok
-
-
 def response_direction(game: Game, level: int, x: np.ndarray, dx: np.ndarray) -> np.ndarray:
     """``(B, d)``: ``Dr dx`` on the coordinates below ``level`` (zero elsewhere) — how the levels below move when
     ``x`` moves by ``dx`` (on level ``level``'s coordinates), ``Dr = −H22⁻¹ H21``."""
-    below = _below(game, level)
+    below = below_slice(game, level)
     out = np.zeros_like(x)
-    out[:, below] = -response_solve(game, level, x, _product(game, level)(x, dx)[:, below])[0]
+    out[:, below] = -game.lower_solve(x, level, lower_product(game, level)(x, dx)[:, below])[0]
     return out
 
 
@@ -127,8 +95,8 @@ class NewtonResponse(Learner):
         if np.any(moved):
             dx = np.zeros_like(z)
             dx[:, self.above] = moved
-            rhs += _product(game, self.level - 1)(z, dx)[:, self.slice]  # H21 Δx_a
-        s, ok = response_solve(game, self.level - 1, z, rhs, self.rtol)
+            rhs += lower_product(game, self.level - 1)(z, dx)[:, self.slice]  # H21 Δx_a
+        s, ok = game.lower_solve(z, self.level - 1, rhs, self.rtol)
         self._count("gmres_unconverged", (~ok & self.active).sum())
         new = np.subtract(self.x, s, out=s)
         good = np.isfinite(new).all(axis=-1) & self.active

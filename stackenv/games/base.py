@@ -201,3 +201,4 @@ class Game(ABC):
     response_blocks = responses.response_blocks
     reduced_hessian = responses.reduced_hessian
     response = responses.newton_response
+    lower_solve = responses.lower_solve

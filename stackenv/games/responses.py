@@ -9,11 +9,13 @@ there (a closed-form ``response``) and these functions reach the override throug
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from stackenv.games.stackelberg import solve_T
+from stackenv.linalg import batched_gmres, jvp
 
 if TYPE_CHECKING:
     from stackenv.games.base import Game
@@ -106,3 +108,37 @@ def newton_response(game: Game, x: np.ndarray, k: int = 0, iters: int = 100, tol
                     f"response (eigenvalues {eig.ravel().tolist()}); the response is not a best response"
                 )
     return x
+
+
+def lower_product(game: Game, level: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """``(x, u) ↦ J u`` for the stacked stationarity field of the levels below ``level``: ``ω`` (the game's
+    ``jacobian_product``) for one bottom level, else ``ω_S`` (by differences)."""
+    if level + 2 >= len(game.levels):
+        return game.jacobian_product
+    return lambda x, u: jvp(game.omega_S, x, u, affine=game.quadratic)
+
+
+def below_slice(game: Game, level: int) -> slice:
+    """The coordinates of the levels below ``level`` as a slice: levels are consecutive runs of players
+    (``check_levels``), so these are one contiguous tail of ``x`` (a slice is a view; an index array copies)."""
+    b = game.below_coords[level]
+    return slice(int(b[0]), int(b[-1]) + 1) if b.size else slice(0, 0)
+
+
+def lower_solve(
+    game: Game, x: np.ndarray, level: int, rhs: np.ndarray, rtol: float = 1e-10, maxiter: int = 50
+) -> tuple[np.ndarray, np.ndarray]:
+    """``H22⁻¹ rhs`` for the levels below ``level`` at ``x`` (``(B, d)``; ``rhs``: ``(B, m)`` over their
+    coordinates), by GMRES with products through the game's field (:func:`lower_product`); returns
+    ``(solution, converged)`` with ``converged`` ``(B,)``. ``Game.lower_solve``: families with a closed-form
+    inverse (the oligopoly, the LQ followers) override it."""
+    below, product = below_slice(game, level), lower_product(game, level)
+
+    def H22(u: np.ndarray) -> np.ndarray:
+        z = np.empty_like(x)
+        z[:, : below.start] = 0.0  # the levels above stay put
+        z[:, below] = u
+        return product(x, z)[:, below]
+
+    s, ok, _ = batched_gmres(H22, rhs, rtol, maxiter)
+    return s, ok

@@ -113,3 +113,19 @@ def test_response_blocks_are_blocks_of_J_S(case):
         # 1e-6: the top rows of a non-quadratic chain's J_S are central differences (error ~1e-9 measured)
         np.testing.assert_allclose(H22, JS[..., b[:, None], b], atol=1e-6 * scale)
         np.testing.assert_allclose(H21, JS[..., b[:, None], a], atol=1e-6 * scale)
+
+
+def test_lower_solve_inverts_H22(case):
+    """``game.lower_solve`` (GMRES through ``jacobian_product``, or a family's closed form: the oligopoly's
+    Sherman–Morrison, the LQ followers' Woodbury) equals a dense solve with ``response_blocks``' ``H22``."""
+    c, game = case
+    x = c.sample(game, np.random.default_rng(13), shape=(3,))
+    for k in range(len(game.levels) - 1):
+        H22, _ = game.response_blocks(x, k)
+        if np.any(np.linalg.svd(H22, compute_uv=False).min(-1) < 1e-8):  # singular here: no response to solve for
+            continue
+        rhs = np.random.default_rng(k).normal(size=(3, H22.shape[-1]))
+        s, ok = game.lower_solve(x, k, rhs)
+        assert ok.all()
+        # 1e-6: H22 of a non-quadratic chain is built from central differences (as in the test above)
+        np.testing.assert_allclose(s, np.linalg.solve(H22, rhs[..., None])[..., 0], rtol=1e-6, atol=1e-8)
