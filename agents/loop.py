@@ -60,14 +60,14 @@ class Loop:
             grad[:, sl] = np.asarray(obs[a]["grad"], float).reshape(grad.shape)[:, sl]
         return {"grad": grad}
 
-    def reset(self, x0: np.ndarray, obs: dict[str, Any]) -> None:
+    def reset(self, x0: np.ndarray, obs: dict[str, Any], rows: np.ndarray | None = None) -> None:
         B = x0.shape[0]
         for unit in self.units:
             if self.seed is None:
                 rng = np.random.default_rng()
             else:  # run b, player i: default_rng([seed + b, 0x5EED, i]) — independent of the batch's size
                 rng = BatchRNG(range(int(self.seed), int(self.seed) + B), unit.i)
-            unit.reset(x0[:, unit.slice], rng, self.observation(unit, obs))
+            unit.reset(x0[:, unit.slice], rng, self.observation(unit, obs, rows))
         self.last = x0.copy()
         self.rec.put(0, x0, self.game.costs(x0), None)
 

@@ -142,12 +142,12 @@ def _play_batched(env, game, units, steps, record_every, seed, x0, diverge_norm,
     obs, _ = env.reset(seed=seed, options=options)
     B, d = env.num_envs, game.d
     loop = Loop(game, units, steps, record_every, diverge_norm, B, seed)
-    loop.reset(np.asarray(env.x, float).reshape(B, d), obs)
     agents = game.agents
     a0 = agents[0]
     joint_ok = isinstance(env, BatchedStackelbergEnv)  # takes the (B, d) joint action as it is
     # gradient/hierarchical feedback of our batched env: every agent's observation is its slice of (B, d) rows
     use_rows = joint_ok and feedback in ("gradient", "hierarchical") and len(units) < game.n
+    loop.reset(np.asarray(env.x, float).reshape(B, d), obs, env.feedback_rows if use_rows else None)
     for k in range(1, steps + 1):
         joint = loop.joint_action(k)
         obs, rewards, terms, _, infos = env.step(
@@ -156,7 +156,10 @@ def _play_batched(env, game, units, steps, record_every, seed, x0, diverge_norm,
         loop.update(obs, rewards, k, env.feedback_rows if use_rows else None)
         loop.env_stops(k, np.asarray(terms[a0], bool).reshape(B), infos, a0)
         played = np.asarray(env.x, float).reshape(B, d)
-        loop.after_step(k, played, lambda r=rewards: np.stack([np.asarray(r[a], float) for a in agents], -1))
+        if joint_ok:  # our env keeps every agent's rewards in one (B, n) array
+            loop.after_step(k, played, lambda: np.asarray(env.rewards, float))
+        else:
+            loop.after_step(k, played, lambda r=rewards: np.stack([np.asarray(r[a], float) for a in agents], -1))
     return loop.result(feedback)
 
 

@@ -131,7 +131,8 @@ class BatchedStackelbergEnv:
         flatten: ``second_order`` observations as one flat ``(B, K_i)`` array per agent (see :meth:`unflatten`).
 
     Attributes: ``x``: current joint actions ``(B, d)`` float64; ``t``: steps taken; ``done``: ``(B,)`` frozen
-    copies; ``seeds``: the ``B`` copy seeds of the current streams; ``feedback_rows``: the current noisy feedback
+    copies; ``seeds``: the ``B`` copy seeds of the current streams; ``rewards``: the last step's rewards ``(B, n)``
+    (the arrays ``step`` hands out per agent); ``feedback_rows``: the current noisy feedback
     ``(B, K)`` in ``dtype`` as laid out by ``engine.layout`` (``None`` in reward mode), of which every agent's
     observation is a view.
     """
@@ -170,7 +171,7 @@ class BatchedStackelbergEnv:
         self._no_flags = _frozen(np.zeros(B, bool))
         self.seeds, self._init_rngs, self._noise, self._clone = None, None, None, False
         self.x, self.t, self.done = np.zeros((B, game.d)), 0, np.ones(B, bool)
-        self._obs, self.feedback_rows = None, None
+        self._obs, self.feedback_rows, self.rewards = None, None, None
 
     def observation_space(self, agent: str) -> spaces.Space:
         return check_agent(self.observation_spaces, agent)
@@ -202,6 +203,7 @@ class BatchedStackelbergEnv:
         self.x = initial_x(self.engine, self._init_rngs, None if options is None else options.get("x0"))
         out = self.engine.outcome(self.x, None if self._noise is None else self._noise.next())
         self.feedback_rows = None if out.rows is None else out.rows.astype(self.dtype, copy=False)
+        self.rewards = np.zeros((self.num_envs, self.game.n), self.dtype)
         self.t, self.done, self._live = 0, np.zeros(self.num_envs, bool), None
         self._terminated = self._truncated = self._no_flags
         self._obs = self.engine.layout.observations(self._index, self.feedback_rows, self.x)
@@ -241,7 +243,7 @@ class BatchedStackelbergEnv:
             if rows is not None:
                 rows[idx] = out.rows
         reasons = self._end_copies(idx, out)
-        self.feedback_rows = rows
+        self.feedback_rows, self.rewards = rows, rew
         self._obs = self.engine.layout.observations(self._index, rows, self.x)
         index = self._index
         infos = step_infos(index, oob, reasons, self._no_flags)
