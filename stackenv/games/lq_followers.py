@@ -50,17 +50,17 @@ from typing import Any
 
 import numpy as np
 
+from stackenv.games import lq_passes
 from stackenv.games.base import Game, Player, as_float_array
 from stackenv.games.lq_model import LQModel
 from stackenv.games.lq_passes import FollowerPasses, shared_or_per_follower
 from stackenv.games.quadratic import role_names
 from stackenv.games.registry import make, register
+from stackenv.games.stackelberg import SINGULAR_RCOND  # noqa: F401  ``I + C`` counts as singular below it
 
 #: Dense matrices (``hessian``, hence ``J``, ``J_S`` and the generic tools) come from the equivalent ``lq`` game,
 #: whose construction holds N × N blocks: only up to this many followers.
 DENSE_MAX_FOLLOWERS = 200
-#: ``I + C`` counts as singular below this reciprocal condition number (as ``stackelberg.SINGULAR_RCOND``).
-SINGULAR_RCOND = 1e-10
 
 DEFAULTS: dict[str, Any] = {
     "A": [[0.9, 0.2], [0.0, 0.8]],
@@ -89,6 +89,8 @@ _MODEL_NAMES = {
     **{f"{k}[1]": f"{k}F" for k in ("B", "Q", "QT")},
     **{"R[0][0]": "R00", "R[0][1]": "R0F", "R[1][0]": "RF0", "R[1][1]": "RFF"},
 }
+#: The ``LQModel`` parameters that ``params`` and ``dense_params`` pass on unchanged.
+_COMMON = ("A", "x0", "horizon", "W", "discount")
 
 
 def _first(value: Any) -> Any:
@@ -99,9 +101,69 @@ def _first(value: Any) -> Any:
     return arr[0] if arr.ndim == 3 else arr
 
 
+def follower_passes(
+    *, A, x0, horizon, followers, B0, BF, Q0, QF, R00, RFF, R0F, RF0, QT0, QTF, W, discount
+) -> FollowerPasses:
+    """Validate the game's parameters but ``bound`` (``ValueError`` naming the bad one) and build its O(N) passes.
+
+    The leader's and the common data are validated as the two-player LQ model "leader + follower 0"; each
+    follower parameter is kept as given, one shared matrix (2-D) or one per follower (3-D).
+    """
+    if isinstance(followers, bool) or not float(as_float_array(followers, "followers", ())).is_integer():
+        raise ValueError(f"parameter 'followers' must be a positive integer, got {followers!r}")
+    if int(followers) < 1:
+        raise ValueError(f"parameter 'followers' must be a positive integer, got {followers!r}")
+    N = int(followers)
+    try:
+        QT = None if QT0 is None and QTF is None else [Q0 if QT0 is None else QT0, _first(QF if QTF is None else QTF)]
+        R = [[R00, _first(R0F)], [_first(RF0), _first(RFF)]]
+        model = LQModel.build(A, [B0, _first(BF)], [Q0, _first(QF)], R, horizon, x0, W, QT, discount)
+    except ValueError as exc:  # name the parameters as this game calls them
+        msg = str(exc)
+        for old, new in _MODEL_NAMES.items():
+            msg = msg.replace(f"'{old}'", f"'{new}'")
+        raise ValueError(msg) from None
+    n, (m0, m) = model.n, model.m
+    per = lambda v, name, shape, sym=True: shared_or_per_follower(v, name, N, shape, sym)  # noqa: E731
+    given = {  # as given (shared 2-D or per-follower 3-D): what params reports
+        "BF": per(BF, "BF", (n, m), False),
+        "QF": per(QF, "QF", (n, n)),
+        "QTF": per(QF if QTF is None else QTF, "QTF", (n, n)),
+        "RFF": per(RFF, "RFF", (m, m)),
+        "R0F": per(R0F, "R0F", (m, m)),
+        "RF0": per(RF0, "RF0", (m0, m0)),
+    }
+    if np.any(np.linalg.eigvalsh(given["RFF"])[..., 0] <= 0):
+        raise ValueError("parameter 'RFF' (each follower's weight on its own control) must be positive definite")
+    for key in ("QF", "QTF", "R0F", "RF0"):
+        if np.any(np.linalg.eigvalsh(given[key])[..., 0] < -1e-12 * max(1.0, np.abs(given[key]).max())):
+            raise ValueError(f"parameter {key!r} must hold positive semidefinite matrices")
+    return FollowerPasses(model, N, given)
+
+
+def dense_lq_params(P: FollowerPasses, bound: float) -> dict[str, Any]:
+    """The game of passes ``P`` as parameters of ``make("lq", ...)`` (N × N cost weights: for small N only)."""
+    N, zero = P.N, np.zeros((P.m, P.m))
+    rows = [[P.R00, *P.R0F]]
+    rows += [[P.RF0[j]] + [P.RFF[j] if k == j else zero for k in range(N)] for j in range(N)]
+    follower_Q = [np.broadcast_to(P.given[k], (N, P.nx, P.nx)) for k in ("QF", "QTF")]
+    return {
+        **{k: v for k, v in P.model.params().items() if k in _COMMON},
+        "B": [P.B0.tolist()] + [b.tolist() for b in P.BF],
+        "Q": [P.Q0.tolist()] + [q.tolist() for q in follower_Q[0]],
+        "QT": [P.QT0.tolist()] + [q.tolist() for q in follower_Q[1]],
+        "R": [[r.tolist() for r in row] for row in rows],
+        "bound": bound,
+    }
+
+
 @register
 class LQFollowers(Game):
-    """Open-loop LQ game: a leader above N followers coupled only through the state, with O(N) fields."""
+    """Open-loop LQ game: a leader above N followers coupled only through the state, with O(N) fields.
+
+    The arrays and sweeps are a :class:`~stackenv.games.lq_passes.FollowerPasses` (``passes``); each field is one
+    call of a :mod:`~stackenv.games.lq_passes` function on the checked actions, reshaped as a batch ``(b, d)``.
+    """
 
     name = "lq_followers"
     defaults = DEFAULTS
@@ -127,82 +189,46 @@ class LQFollowers(Game):
         discount=1.0,
         bound=10.0,
     ):
-        if isinstance(followers, bool) or not float(as_float_array(followers, "followers", ())).is_integer():
-            raise ValueError(f"parameter 'followers' must be a positive integer, got {followers!r}")
-        if int(followers) < 1:
-            raise ValueError(f"parameter 'followers' must be a positive integer, got {followers!r}")
-        self.N = N = int(followers)
-        # the leader's and the common data are validated as the two-player LQ model "leader + follower 0"
-        try:
-            self.model = model = LQModel.build(
-                A,
-                [B0, _first(BF)],
-                [Q0, _first(QF)],
-                [[R00, _first(R0F)], [_first(RF0), _first(RFF)]],
-                horizon,
-                x0,
-                W,
-                None
-                if QT0 is None and QTF is None
-                else [Q0 if QT0 is None else QT0, _first(QF if QTF is None else QTF)],
-                discount,
-            )
-        except ValueError as exc:  # name the parameters as this game calls them
-            msg = str(exc)
-            for old, new in _MODEL_NAMES.items():
-                msg = msg.replace(f"'{old}'", f"'{new}'")
-            raise ValueError(msg) from None
-        n, T, (m0, m) = model.n, model.horizon, model.m
-        per = lambda v, name, shape, sym=True: shared_or_per_follower(v, name, N, shape, sym)  # noqa: E731
-        g = {  # as given (shared 2-D or per-follower 3-D): what params reports
-            "BF": per(BF, "BF", (n, m), False),
-            "QF": per(QF, "QF", (n, n)),
-            "QTF": per(QF if QTF is None else QTF, "QTF", (n, n)),
-            "RFF": per(RFF, "RFF", (m, m)),
-            "R0F": per(R0F, "R0F", (m, m)),
-            "RF0": per(RF0, "RF0", (m0, m0)),
-        }
-        if np.any(np.linalg.eigvalsh(g["RFF"])[..., 0] <= 0):
-            raise ValueError("parameter 'RFF' (each follower's weight on its own control) must be positive definite")
-        for key in ("QF", "QTF", "R0F", "RF0"):
-            if np.any(np.linalg.eigvalsh(g[key])[..., 0] < -1e-12 * max(1.0, np.abs(g[key]).max())):
-                raise ValueError(f"parameter {key!r} must hold positive semidefinite matrices")
-        self.T, self.nx, self.m0, self.m = T, n, m0, m
+        self.passes = P = follower_passes(
+            A=A,
+            x0=x0,
+            horizon=horizon,
+            followers=followers,
+            B0=B0,
+            BF=BF,
+            Q0=Q0,
+            QF=QF,
+            R00=R00,
+            RFF=RFF,
+            R0F=R0F,
+            RF0=RF0,
+            QT0=QT0,
+            QTF=QTF,
+            W=W,
+            discount=discount,
+        )
+        self.model, self.N, self.T, self.nx, self.m0, self.m = P.model, P.N, P.T, P.nx, P.m0, P.m
         self.bound = float(as_float_array(bound, "bound", ()))
         if not self.bound > 0:
             raise ValueError(f"parameter 'bound' must be positive, got {self.bound}")
-        leader = Player.box("leader", T * m0, -self.bound, self.bound)
-        names = role_names([[0], list(range(1, N + 1))])
-        follower = Player.box(names[1], T * m, -self.bound, self.bound)  # validated once; the others share it
+        leader = Player.box("leader", self.T * self.m0, -self.bound, self.bound)
+        names = role_names([[0], list(range(1, self.N + 1))])
+        follower = Player.box(names[1], self.T * self.m, -self.bound, self.bound)  # validated once; others share it
         players = [leader, follower] + [replace(follower, name=nm) for nm in names[2:]]
-        super().__init__(players, [[0], list(range(1, N + 1))])
-        self.passes = FollowerPasses(model, N, g)
+        super().__init__(players, [[0], list(range(1, self.N + 1))])
 
     @property
     def params(self):
-        p = self.model.params()
-        out = {k: p[k] for k in ("A", "x0", "horizon", "W", "discount")}
-        out.update(
-            followers=self.N, B0=self.passes.B0.tolist(), Q0=self.passes.Q0.tolist(), QT0=self.passes.QT0.tolist()
-        )
-        out.update(R00=self.passes.R00.tolist(), bound=self.bound)
-        out.update({k: v.tolist() for k, v in self.passes.given.items()})
+        P, p = self.passes, self.model.params()
+        out = {k: p[k] for k in _COMMON}
+        out.update(followers=self.N, B0=P.B0.tolist(), Q0=P.Q0.tolist(), QT0=P.QT0.tolist())
+        out.update(R00=P.R00.tolist(), bound=self.bound)
+        out.update({k: v.tolist() for k, v in P.given.items()})
         return out
 
     def dense_params(self) -> dict[str, Any]:
         """The same game as parameters of ``make("lq", ...)`` (N × N cost weights: for small N only)."""
-        N, zero = self.N, np.zeros((self.m, self.m))
-        rows = [[self.passes.R00, *self.passes.R0F]]
-        rows += [[self.passes.RF0[j]] + [self.passes.RFF[j] if k == j else zero for k in range(N)] for j in range(N)]
-        follower_Q = [np.broadcast_to(self.passes.given[k], (N, self.nx, self.nx)) for k in ("QF", "QTF")]
-        return {
-            **{k: v for k, v in self.model.params().items() if k in ("A", "x0", "horizon", "W", "discount")},
-            "B": [self.passes.B0.tolist()] + [b.tolist() for b in self.passes.BF],
-            "Q": [self.passes.Q0.tolist()] + [q.tolist() for q in follower_Q[0]],
-            "QT": [self.passes.QT0.tolist()] + [q.tolist() for q in follower_Q[1]],
-            "R": [[r.tolist() for r in row] for row in rows],
-            "bound": self.bound,
-        }
+        return dense_lq_params(self.passes, self.bound)
 
     def _dense(self) -> Game:
         if self.N > DENSE_MAX_FOLLOWERS:
@@ -214,104 +240,44 @@ class LQFollowers(Game):
             self._dense_game = make("lq", **self.dense_params())
         return self._dense_game
 
-    def _fields(self, x: Any, stackelberg: bool, linear: bool = False) -> np.ndarray:
-        """``ω`` or ``ω_S`` (module docstring) in O(N) per point; ``linear``: their linear part ``J x``/``J_S x``
-        (the same sweeps from the state 0 instead of ``x0``: both fields are affine in the actions and in ``x0``)."""
+    def _batch(self, x: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The checked actions and their ``(b, d)`` view."""
         x = self.check_x(x)
-        xb = x.reshape(-1, self.d)
-        u0, uF = self.passes.split(xb)
-        X = self.passes.states(u0, uF, linear)
-        d0 = self.passes.disc[: self.T, None]
-        nu0 = self.passes.costate(self.passes.weighted(X, self.passes.Q0, self.passes.QT0))  # the leader's costate
-        om0 = 2 * d0 * (u0 @ self.passes.R00) + 2 * nu0[:, 1:] @ self.passes.B0
-        out = np.empty_like(xb)
-        omF = out[:, self.T * self.m0 :].reshape(uF.shape)  # written in place (no concatenation pass)
-        nuF = 2 * self.passes.costate(self.passes.weighted(X, *self.passes.follower_Q()))  # small when Q is shared
-        np.add(self.passes.times(uF, "RFF"), self.passes.gamma_T_followers(nuF), out=omF)
-        if stackelberg:
-            r = self.passes.times(uF, "R0F") + self.passes.gamma_T_followers(2 * nu0)  # ∇_F f_0
-            w = self.passes.D_inv(r)
-            sv = np.linalg.svd(self.passes.capacitance, compute_uv=False)
-            if sv[-1] <= SINGULAR_RCOND * sv[0]:
-                raise ValueError(f"{self.name}: the followers' Jacobian H22 is singular; their response is undefined")
-            p = np.linalg.solve(self.passes.capacitance, self.passes.U_T(w).reshape(len(xb), -1).T).T  # (I + C)⁻¹ a
-            om0 = om0 - self.passes.costate(p.reshape(X.shape))[:, 1:] @ self.passes.B0  # − Γ_0ᵀ (I + C)⁻¹ a
-        out[:, : self.T * self.m0] = om0.reshape(len(xb), -1)
-        return out.reshape(x.shape)
+        return x, x.reshape(-1, self.d)
 
     def response(self, x, k: int = 0, iters: int = 100, tol: float = 1e-12):
-        """The followers' Nash response to the leader's controls (``k = 0``) in O(N), by Woodbury.
-
-        ``ω_F = D z_F + U X = 0`` with ``X = X̃ + Γ_F z_F`` (``X̃``: the followers at 0) and ``Γ_F D⁻¹ U = Cᵀ`` give
-        ``z_F = D⁻¹(b − U (I + Cᵀ)⁻¹ Γ_F D⁻¹ b)``, ``b = −U X̃``. Each follower's cost is strictly convex in its
-        own controls (``RFF_j ≻ 0``, ``QF_j ⪰ 0``), so this Nash point is their best response.
-        """
+        """The followers' Nash response to the leader's controls (``k = 0``) in O(N), by Woodbury
+        (:func:`~stackenv.games.lq_passes.follower_response`); ``k ≥ 1`` leaves ``x`` as it is (no level below)."""
         x = self.check_x(x).copy()
         if self.check_level(k) >= 1:
             return x
-        P, xb = self.passes, x.reshape(-1, self.d)
-        Q = P.follower_Q()
-
-        def U(X: np.ndarray) -> np.ndarray:
-            return 2 * P.gamma_T_followers(P.costate(P.weighted(X, *Q)))
-
-        w = P.D_inv(-U(P.states(P.split(xb)[0], np.zeros((len(xb), self.N, self.T, self.m)))))  # D⁻¹ b
-        q = np.linalg.solve(P.capacitance.T, P.simulate(0.0, P.follower_input(w)).reshape(len(xb), -1).T).T
-        zF = w - P.D_inv(U(q.reshape(len(xb), self.T + 1, self.nx)))
-        xb[:, self.T * self.m0 :] = zF.reshape(len(xb), -1)
+        xb = x.reshape(-1, self.d)
+        xb[:, self.T * self.m0 :] = lq_passes.follower_response(self.passes, xb).reshape(len(xb), -1)
         return x
 
     # ------------------------------------------------------------------ the Game interface
     def omega(self, x):
-        return self._fields(x, stackelberg=False)
+        x, xb = self._batch(x)
+        return lq_passes.fields(self.passes, xb, stackelberg=False).reshape(x.shape)
 
     def omega_S(self, x):
-        return self._fields(x, stackelberg=True)
+        x, xb = self._batch(x)
+        return lq_passes.fields(self.passes, xb, stackelberg=True).reshape(x.shape)
 
     def jacobian_product(self, x, u):
         """``J u`` exactly in one O(N) sweep: ``ω``'s linear part at ``u`` (``J`` is constant)."""
         self.check_x(x)
-        return self._fields(np.broadcast_to(u, np.broadcast_shapes(np.shape(u), np.shape(x))), False, linear=True)
+        u, ub = self._batch(np.broadcast_to(u, np.broadcast_shapes(np.shape(u), np.shape(x))))
+        return lq_passes.fields(self.passes, ub, stackelberg=False, linear=True).reshape(u.shape)
 
     def costs(self, x):
-        x = self.check_x(x)
-        xb, P = x.reshape(-1, self.d), self.passes
-        u0, uF = P.split(xb)
-        X = P.states(u0, uF)
-        T, disc = self.T, P.disc
-        SX = np.einsum("t,bta,btc->bac", disc[:T], X[:, :T], X[:, :T])  # Σ_{t<T} disc_t X_t X_tᵀ
-        XT = disc[T] * np.einsum("ba,bc->bac", X[:, T], X[:, T])
-        P0 = np.einsum("t,bta,btc->bac", disc[:T], u0, u0)
-        quad = lambda R, u: np.einsum("bjtk,bjtk,t->bj", P.mul(u, R), u, disc[:T])  # noqa: E731  Σ_t disc_t u_jᵀR_j u_j
-        QF, QTF = P.follower_Q()
-        f0 = sum(np.einsum("ac,bac->b", M, S) for M, S in ((P.Q0, SX), (P.QT0, XT), (P.R00, P0)))
-        f0 = f0 + quad("R0F", uF).sum(axis=1)
-        fF = np.einsum("...ac,bac->b...", QF, SX) + np.einsum("...ac,bac->b...", QTF, XT)
-        lead = np.einsum("...ac,bac->b...", P.mats["RF0"], P0)
-        fF = fF.reshape(len(xb), -1) + lead.reshape(len(xb), -1) + quad("RFF", uF)
-        return (np.concatenate([f0[:, None], fF], axis=1) + P.c).reshape(x.shape[:-1] + (self.N + 1,))
+        x, xb = self._batch(x)
+        return lq_passes.costs(self.passes, xb).reshape(x.shape[:-1] + (self.N + 1,))
 
     def grad(self, i, x):
         """``∇_x f_i`` (all players' controls) in O(N): one costate pass with player i's state weights."""
-        i, x = self.check_player(i), self.check_x(x)
-        xb = x.reshape(-1, self.d)
-        u0, uF = self.passes.split(xb)
-        X = self.passes.states(u0, uF)
-        if i == 0:
-            Q, QT, R_lead = self.passes.Q0, self.passes.QT0, self.passes.R00
-        else:
-            QF, QTF = self.passes.follower_Q()
-            Q, QT = (QF, QTF) if self.passes.shared_Q else (QF[i - 1], QTF[i - 1])
-            R_lead = self.passes.RF0[i - 1]
-        nu = self.passes.costate(self.passes.weighted(X, Q, QT))
-        g0 = 2 * self.passes.disc[: self.T, None] * (u0 @ R_lead) + 2 * nu[:, 1:] @ self.passes.B0
-        gF = 2 * self.passes.gamma_T_followers(nu)
-        if i == 0:
-            gF = gF + self.passes.times(uF, "R0F")
-        else:
-            gF = np.array(gF)  # writable (a broadcast view when BF is shared)
-            gF[:, i - 1] += 2 * self.passes.disc[: self.T, None] * (uF[:, i - 1] @ self.passes.RFF[i - 1])
-        return np.concatenate([g0.reshape(len(xb), -1), gF.reshape(len(xb), -1)], axis=1).reshape(x.shape)
+        i, (x, xb) = self.check_player(i), self._batch(x)
+        return lq_passes.grad(self.passes, i, xb).reshape(x.shape)
 
     def hessian(self, i, x):
         """Dense ``∇²_x f_i`` from the equivalent ``lq`` game (small N only, :data:`DENSE_MAX_FOLLOWERS`)."""

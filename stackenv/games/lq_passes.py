@@ -7,6 +7,9 @@ t = T): :meth:`FollowerPasses.states` is ``X``; :meth:`~FollowerPasses.costate` 
 (:meth:`~FollowerPasses.gamma_T_followers`); :meth:`~FollowerPasses.U_T` is ``Σ_j U_jᵀw_j = 2Σ_j Q̄F_jΓ_jw_j`` (a
 forward sweep) and :meth:`~FollowerPasses.D_inv` the block-diagonal ``D⁻¹``, ``D = blockdiag(2 disc_s RFF_j)``; the
 capacitance ``I + C``, ``C = Σ_j U_jᵀD_j⁻¹Γ_jᵀ``, is built from ``(T+1)n`` such sweeps.
+
+The game's fields are module functions of a :class:`FollowerPasses` and joint actions ``(b, d)``: :func:`costs`,
+:func:`grad`, :func:`fields` (``ω``, ``ω_S`` by Woodbury, their linear parts) and :func:`follower_response`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import numpy as np
 
 from stackenv.games.base import as_float_array
 from stackenv.games.lq_model import LQModel
+from stackenv.games.stackelberg import SINGULAR_RCOND
 
 
 def shared_or_per_follower(value: Any, name: str, N: int, shape: tuple[int, int], symmetric=False) -> np.ndarray:
@@ -163,3 +167,83 @@ class FollowerPasses:
             e[0, col] = 1.0
             C[:, col] = self.U_T(self.D_inv(self.gamma_T_followers(self.costate(e.reshape(1, self.T + 1, -1))))).ravel()
         return np.eye(k) + C
+
+
+# ----------------------------------------------------------- the game's fields, each in O(N) (joint actions (b, d))
+def costs(P: FollowerPasses, xb: np.ndarray) -> np.ndarray:
+    """Every player's cost ``(b, N + 1)``: ``Σ_t disc_t`` of the quadratic forms, from the state's second moments."""
+    u0, uF = P.split(xb)
+    X = P.states(u0, uF)
+    T, disc = P.T, P.disc
+    SX = np.einsum("t,bta,btc->bac", disc[:T], X[:, :T], X[:, :T])  # Σ_{t<T} disc_t X_t X_tᵀ
+    XT = disc[T] * np.einsum("ba,bc->bac", X[:, T], X[:, T])
+    P0 = np.einsum("t,bta,btc->bac", disc[:T], u0, u0)
+    quad = lambda R, u: np.einsum("bjtk,bjtk,t->bj", P.mul(u, R), u, disc[:T])  # noqa: E731  Σ_t disc_t u_jᵀR_j u_j
+    QF, QTF = P.follower_Q()
+    f0 = sum(np.einsum("ac,bac->b", M, S) for M, S in ((P.Q0, SX), (P.QT0, XT), (P.R00, P0)))
+    f0 = f0 + quad("R0F", uF).sum(axis=1)
+    fF = np.einsum("...ac,bac->b...", QF, SX) + np.einsum("...ac,bac->b...", QTF, XT)
+    lead = np.einsum("...ac,bac->b...", P.mats["RF0"], P0)
+    fF = fF.reshape(len(xb), -1) + lead.reshape(len(xb), -1) + quad("RFF", uF)
+    return np.concatenate([f0[:, None], fF], axis=1) + P.c
+
+
+def grad(P: FollowerPasses, i: int, xb: np.ndarray) -> np.ndarray:
+    """``∇_x f_i`` (all players' controls) ``(b, d)``: one costate pass with player i's state weights."""
+    u0, uF = P.split(xb)
+    X = P.states(u0, uF)
+    if i == 0:
+        Q, QT, R_lead = P.Q0, P.QT0, P.R00
+    else:
+        QF, QTF = P.follower_Q()
+        Q, QT = (QF, QTF) if P.shared_Q else (QF[i - 1], QTF[i - 1])
+        R_lead = P.RF0[i - 1]
+    nu = P.costate(P.weighted(X, Q, QT))
+    g0 = 2 * P.disc[: P.T, None] * (u0 @ R_lead) + 2 * nu[:, 1:] @ P.B0
+    gF = 2 * P.gamma_T_followers(nu)
+    if i == 0:
+        gF = gF + P.times(uF, "R0F")
+    else:
+        gF = np.array(gF)  # writable (a broadcast view when BF is shared)
+        gF[:, i - 1] += 2 * P.disc[: P.T, None] * (uF[:, i - 1] @ P.RFF[i - 1])
+    return np.concatenate([g0.reshape(len(xb), -1), gF.reshape(len(xb), -1)], axis=1)
+
+
+def fields(P: FollowerPasses, xb: np.ndarray, stackelberg: bool, linear: bool = False) -> np.ndarray:
+    """``ω`` (``ω_S`` if ``stackelberg``: Woodbury, :mod:`stackenv.games.lq_followers`) ``(b, d)``; ``linear``: their
+    linear part ``J x``/``J_S x`` (the same sweeps from the state 0 instead of ``x0``: both fields are affine in the
+    actions and in ``x0``)."""
+    u0, uF = P.split(xb)
+    X = P.states(u0, uF, linear)
+    nu0 = P.costate(P.weighted(X, P.Q0, P.QT0))  # the leader's costate
+    om0 = 2 * P.disc[: P.T, None] * (u0 @ P.R00) + 2 * nu0[:, 1:] @ P.B0
+    out = np.empty_like(xb)
+    omF = out[:, P.T * P.m0 :].reshape(uF.shape)  # written in place (no concatenation pass)
+    nuF = 2 * P.costate(P.weighted(X, *P.follower_Q()))  # small when Q is shared
+    np.add(P.times(uF, "RFF"), P.gamma_T_followers(nuF), out=omF)
+    if stackelberg:
+        w = P.D_inv(P.times(uF, "R0F") + P.gamma_T_followers(2 * nu0))  # D⁻¹ ∇_F f_0
+        sv = np.linalg.svd(P.capacitance, compute_uv=False)
+        if sv[-1] <= SINGULAR_RCOND * sv[0]:
+            raise ValueError("lq_followers: the followers' Jacobian H22 is singular; their response is undefined")
+        p = np.linalg.solve(P.capacitance, P.U_T(w).reshape(len(xb), -1).T).T  # (I + C)⁻¹ a
+        om0 = om0 - P.costate(p.reshape(X.shape))[:, 1:] @ P.B0  # − Γ_0ᵀ (I + C)⁻¹ a
+    out[:, : P.T * P.m0] = om0.reshape(len(xb), -1)
+    return out
+
+
+def follower_response(P: FollowerPasses, xb: np.ndarray) -> np.ndarray:
+    """The followers' Nash controls ``z_F`` ``(b, N, T, m)`` against the leader's in ``xb``, by Woodbury.
+
+    ``ω_F = D z_F + U X = 0`` with ``X = X̃ + Γ_F z_F`` (``X̃``: the followers at 0) and ``Γ_F D⁻¹ U = Cᵀ`` give
+    ``z_F = D⁻¹(b − U (I + Cᵀ)⁻¹ Γ_F D⁻¹ b)``, ``b = −U X̃``. Each follower's cost is strictly convex in its own
+    controls (``RFF_j ≻ 0``, ``QF_j ⪰ 0``), so this Nash point is their best response.
+    """
+    Q = P.follower_Q()
+
+    def U(X: np.ndarray) -> np.ndarray:
+        return 2 * P.gamma_T_followers(P.costate(P.weighted(X, *Q)))
+
+    w = P.D_inv(-U(P.states(P.split(xb)[0], np.zeros((len(xb), P.N, P.T, P.m)))))  # D⁻¹ b
+    q = np.linalg.solve(P.capacitance.T, P.simulate(0.0, P.follower_input(w)).reshape(len(xb), -1).T).T
+    return w - P.D_inv(U(q.reshape(len(xb), P.T + 1, P.nx)))
