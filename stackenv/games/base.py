@@ -45,7 +45,6 @@ from stackenv.games.players import (
 )
 from stackenv.games.spectra import dense_spectra
 from stackenv.games.stackelberg import SINGULAR_RCOND, norm
-from stackenv.linalg import jvp
 
 __all__ = ["FLOAT32_MAX", "SINGULAR_RCOND", "Domain", "Game", "Player", "as_float_array", "check_levels", "norm"]
 
@@ -176,11 +175,6 @@ class Game(ABC):
         x = np.asarray(x, float)
         return np.concatenate([self.hessian(i, x)[..., s, :] for i, s in enumerate(self.slices)], axis=-2)
 
-    def jacobian_product(self, x: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """``J(x) u`` by differences of ``ω`` along ``u`` (:func:`~stackenv.linalg.jvp`; exact for quadratic games);
-        a family whose ``J`` is structured overrides it with its closed form."""
-        return jvp(self.omega, x, u, affine=self.quadratic)
-
     def check_player(self, i: int) -> int:
         """Validate a player index, raising ``ValueError`` naming the valid range."""
         return check_index(i, self.n, "player", self.name)
@@ -202,3 +196,4 @@ class Game(ABC):
     reduced_hessian = responses.reduced_hessian
     response = responses.newton_response
     lower_solve = responses.lower_solve
+    jacobian_product = responses.jacobian_product

@@ -264,6 +264,16 @@ class LQFollowers(Game):
         x, xb = self._batch(x)
         return lq_passes.fields(self.passes, xb, stackelberg=True).reshape(x.shape)
 
+    def lower_solve(self, x, level, rhs, rtol=1e-10, maxiter=50):
+        """``H22⁻¹ rhs`` for the followers (``level = 0``) by Woodbury (:func:`~stackenv.games.lq_passes.H22_solve`):
+        exact and O(N), so the generic GMRES tolerances are not needed."""
+        self.check_x(x), self.check_level(level)
+        rhs = np.asarray(rhs, dtype=float)
+        if level >= 1 or rhs.shape[-1] == 0:  # nothing below the followers
+            return rhs.copy(), np.ones(rhs.shape[:-1], bool)
+        r = rhs.reshape(-1, self.N, self.T, self.m)
+        return lq_passes.H22_solve(self.passes, r).reshape(rhs.shape), np.ones(rhs.shape[:-1], bool)
+
     def jacobian_product(self, x, u):
         """``J u`` exactly in one O(N) sweep: ``ω``'s linear part at ``u`` (``J`` is constant)."""
         self.check_x(x)

@@ -239,11 +239,17 @@ def follower_response(P: FollowerPasses, xb: np.ndarray) -> np.ndarray:
     ``z_F = D⁻¹(b − U (I + Cᵀ)⁻¹ Γ_F D⁻¹ b)``, ``b = −U X̃``. Each follower's cost is strictly convex in its own
     controls (``RFF_j ≻ 0``, ``QF_j ⪰ 0``), so this Nash point is their best response.
     """
-    Q = P.follower_Q()
+    return H22_solve(P, -_U(P, P.states(P.split(xb)[0], np.zeros((len(xb), P.N, P.T, P.m)))))
 
-    def U(X: np.ndarray) -> np.ndarray:
-        return 2 * P.gamma_T_followers(P.costate(P.weighted(X, *Q)))
 
-    w = P.D_inv(-U(P.states(P.split(xb)[0], np.zeros((len(xb), P.N, P.T, P.m)))))  # D⁻¹ b
-    q = np.linalg.solve(P.capacitance.T, P.simulate(0.0, P.follower_input(w)).reshape(len(xb), -1).T).T
-    return w - P.D_inv(U(q.reshape(len(xb), P.T + 1, P.nx)))
+def _U(P: FollowerPasses, X: np.ndarray) -> np.ndarray:
+    """``U X``: the followers' gradients' state part for state trajectories ``X`` ``(b, T+1, n)``."""
+    return 2 * P.gamma_T_followers(P.costate(P.weighted(X, *P.follower_Q())))
+
+
+def H22_solve(P: FollowerPasses, r: np.ndarray) -> np.ndarray:
+    """``H22⁻¹ r`` for ``r`` ``(b, N, T, m)`` in O(N): ``H22 = D + U Γ_F`` (block diagonal plus rank ≤ (T+1)n) and
+    ``Γ_F D⁻¹ U = Cᵀ``, so by Woodbury ``H22⁻¹ r = D⁻¹r − D⁻¹U (I + Cᵀ)⁻¹ Γ_F D⁻¹r`` (two sweeps, one small solve)."""
+    w = P.D_inv(r)
+    q = np.linalg.solve(P.capacitance.T, P.simulate(0.0, P.follower_input(w)).reshape(len(r), -1).T).T
+    return w - P.D_inv(_U(P, q.reshape(len(r), P.T + 1, P.nx)))

@@ -110,6 +110,12 @@ def newton_response(game: Game, x: np.ndarray, k: int = 0, iters: int = 100, tol
     return x
 
 
+def jacobian_product(game: Game, x: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``J(x) u`` by differences of ``ω`` along ``u`` (:func:`~stackenv.linalg.jvp`; exact for quadratic games);
+    ``Game.jacobian_product``: a family whose ``J`` is structured overrides it with its closed form."""
+    return jvp(game.omega, x, u, affine=game.quadratic)
+
+
 def lower_product(game: Game, level: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """``(x, u) ↦ J u`` for the stacked stationarity field of the levels below ``level``: ``ω`` (the game's
     ``jacobian_product``) for one bottom level, else ``ω_S`` (by differences)."""
