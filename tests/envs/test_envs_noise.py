@@ -99,3 +99,19 @@ def test_stream_rngs_match_init_and_noise_rngs():
         np.testing.assert_array_equal(gen.random(4), init_rng(s).random(4))
     with pytest.raises(ValueError, match="non-negative"):
         stream_rngs([1, -1], 0)
+
+
+@pytest.mark.parametrize("std", [1.0, 2.5])
+@pytest.mark.parametrize("B", [1, 3])
+def test_stream_continues_after_a_pickle_round_trip(B, std):
+    """One copy draws straight into its buffer (and skips scaling by 1); a pickled stream (whose draws no longer
+    share the buffer's memory) must go on with the same values, as must a batch."""
+    import pickle
+
+    ns = NoiseStream(list(range(7, 7 + B)), [1, 2], [std, std], chunk=3)
+    head = [ns.next().copy() for _ in range(2)]
+    clone = pickle.loads(pickle.dumps(ns))
+    tail = [clone.next().copy() for _ in range(5)]
+    got = np.array(head + tail)  # (7 steps, B, 3)
+    for b in range(B):
+        np.testing.assert_array_equal(got[:, b, :], noise_rng(7 + b).standard_normal((7, 3)) * std)
