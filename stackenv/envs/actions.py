@@ -118,20 +118,19 @@ def joint_action(
     B: int,
     active: np.ndarray | None,
     rescale: bool = False,
-    common: tuple[float, float] | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
     """The validated, projected joint action ``(B, d)`` of a batched step and per-agent out-of-bounds flags
     (``None``: none out of bounds).
 
     ``actions``: ``{agent: (B, d_i)}`` or the joint action ``(B, d)`` (agents' blocks at ``game.slices``);
-    ``active``: ``(B,)`` copies whose actions count (``None``: all); ``common``: the box common to every
-    coordinate, ``(max low, min high)`` (computed when not given). A float joint action inside the domain is
-    taken as it is (one comparison per bound); everything else goes through :func:`check_action`.
+    ``active``: ``(B,)`` copies whose actions count (``None``: all). A float joint action inside the domain is
+    taken as it is (one comparison per bound, against ``game.domain.common_box``); everything else goes through
+    :func:`check_action`.
     """
     if isinstance(actions, np.ndarray):
         if active is None and not rescale and actions.dtype.kind == "f":
             x = actions.astype(float)  # a copy: the env owns its state
-            low, high = common if common is not None else (game.low.max(), game.high.min())
+            low, high = game.domain.common_box
             # inside the box common to every coordinate, or exactly inside:
             if (x.min() >= low and x.max() <= high) or ((x >= game.low) & (x <= game.high)).all():
                 return x, None

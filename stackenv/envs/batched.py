@@ -162,7 +162,6 @@ class BatchedStackelbergEnv:
         self.agents = list(game.agents)
         self._index = {a: i for i, a in enumerate(self.possible_agents)}  # PerAgent results share it
         self._boxes = action_spaces(game)
-        self._common = (float(game.low.max()), float(game.high.min()))  # the box every coordinate shares
         self.single_action_spaces = dict(zip(self.possible_agents, action_spaces(game, self.rescale_actions)))
         self.single_observation_spaces = dict(zip(self.possible_agents, self.engine.layout.spaces(game)))
         B = self.num_envs  # batched spaces: leading axis B
@@ -224,7 +223,7 @@ class BatchedStackelbergEnv:
         elif actions.shape != (self.num_envs, self.game.d):
             raise ValueError(f"a joint action must have shape ({self.num_envs}, {self.game.d}), got {actions.shape}")
         live = self._live  # None: every copy live
-        x, oob = joint_action(self.game, self._boxes, actions, self.num_envs, live, self.rescale_actions, self._common)
+        x, oob = joint_action(self.game, self._boxes, actions, self.num_envs, live, self.rescale_actions)
         noise = None if self._noise is None else self._noise.next()
         self.t += 1
         if live is None:

@@ -114,7 +114,8 @@ class NoiseStream:
             raise ValueError(f"chunk must be >= 1, got {chunk!r}")
         self._buf = np.zeros((self.chunk, self.B, self.K))  # scaled noise, one contiguous (B, K) block per step
         # copy b's standard draws, contiguous per copy; one copy drawing every column draws in step order, so its
-        # draws are the buffer itself (scaled in place, no transposing copy: a pass less per 10⁶-value step)
+        # draws are the buffer itself (scaled in place, no transposing copy: a pass less per 10⁶-value step; after
+        # a pickle round trip the two are separate arrays and the scaling copies, with the same values)
         shape = (self.B, self.chunk, self._cols.size)
         self._draws = self._buf.reshape(shape) if self.B == 1 and self._all else np.empty(shape)
         self._t = self.chunk  # forces a refill on first use
@@ -135,10 +136,10 @@ class NoiseStream:
         scale = self._scale
         if scale.size and np.all(scale == scale[0]):
             scale = float(scale[0])  # one std for all: a scalar product is much faster than a broadcast one
-        if not self._all:
-            self._buf[:, :, self._cols] = steps_first * scale
-        elif not (draws.base is self._buf and np.all(scale == 1.0)):  # unless the draws are the buffer, unscaled
+        if self._all:  # in place when the draws are the buffer (one copy)
             np.multiply(steps_first, scale, out=self._buf)
+        else:
+            self._buf[:, :, self._cols] = steps_first * scale
         self._t = 0
 
     def next(self) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -22,6 +23,12 @@ class Domain:
     low: np.ndarray = field(repr=False)
     high: np.ndarray = field(repr=False)
     periodic: np.ndarray = field(repr=False)
+
+    @cached_property
+    def common_box(self) -> tuple[float, float]:
+        """``(max low, min high)``: the interval inside every coordinate's bounds (a joint action with all entries in
+        it lies in the domain; one comparison per bound, as the env's action check uses it)."""
+        return float(self.low.max()), float(self.high.min())
 
     @staticmethod
     def of(players: Sequence[Player]) -> Domain:

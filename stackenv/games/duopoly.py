@@ -71,7 +71,6 @@ class Duopoly(Game):
     def __init__(self, A: float = 100.0, c=(5.0, 2.0), price_floor: bool = False):
         self.A = float(as_float_array(A, "A", ()))
         self.c = as_float_array(c, "c", (2,))
-        self._c = (float(self.c[0]), float(self.c[1]))  # Python floats: cheapest scalars in the per-firm formulas
         if not isinstance(price_floor, bool | np.bool_):
             raise ValueError(f"duopoly: price_floor must be a boolean, got {price_floor!r}")
         self.price_floor = bool(price_floor)
@@ -96,7 +95,7 @@ class Duopoly(Game):
         minus_price = q1 + q2 - self.A  # −P = Q − A
         if self.price_floor:
             minus_price = np.minimum(minus_price, 0.0)
-        c1, c2 = self._c
+        c1, c2 = self.c.tolist()
         return stack_last((c1 + minus_price) * q1, (c2 + minus_price) * q2)
 
     def grad(self, i, x):
@@ -124,7 +123,7 @@ class Duopoly(Game):
         """``ω_i = ∂f_i/∂q_i = −(A − Q − q_i − c_i)`` (where the price floor binds: ``c_i``)."""
         x = self.check_x(x)
         q1, q2 = x[..., 0], x[..., 1]
-        c1, c2 = self._c
+        c1, c2 = self.c.tolist()
         om = stack_last(2 * q1 + q2 - (self.A - c1), q1 + 2 * q2 - (self.A - c2))
         if self.price_floor:
             om[self._saturated(x)] = self.c
@@ -138,7 +137,7 @@ class Duopoly(Game):
             return super().omega_S(x)
         x = self.check_x(x)
         q1, q2 = x[..., 0], x[..., 1]
-        c1, c2 = self._c
+        c1, c2 = self.c.tolist()
         return stack_last(1.5 * q1 + q2 - (self.A - c1), q1 + 2 * q2 - (self.A - c2))
 
     # ------------------------------------------------------------------ closed forms

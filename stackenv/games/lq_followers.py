@@ -267,7 +267,8 @@ class LQFollowers(Game):
     def lower_solve(self, x, level, rhs, rtol=1e-10, maxiter=50):
         """``H22⁻¹ rhs`` for the followers (``level = 0``) by Woodbury (:func:`~stackenv.games.lq_passes.H22_solve`):
         exact and O(N), so the generic GMRES tolerances are not needed."""
-        self.check_x(x), self.check_level(level)
+        self.check_x(x)
+        self.check_level(level)
         rhs = np.asarray(rhs, dtype=float)
         if level >= 1 or rhs.shape[-1] == 0:  # nothing below the followers
             return rhs.copy(), np.ones(rhs.shape[:-1], bool)

@@ -132,7 +132,8 @@ class Oligopoly(Game):
     def lower_solve(self, x, level, rhs, rtol=1e-10, maxiter=50):
         """``H22⁻¹ rhs`` for the followers: ``H22 = I + 11ᵀ``, so by Sherman–Morrison ``rhs − (Σ rhs)/(N + 1) 1``
         (exact and O(N); ``rtol``/``maxiter`` of the generic GMRES solve are not needed)."""
-        self.check_x(x), self.check_level(level)
+        self.check_x(x)
+        self.check_level(level)
         rhs = np.asarray(rhs, dtype=float)
         return rhs - rhs.sum(-1, keepdims=True) / (self.N + 1), np.ones(rhs.shape[:-1], bool)
 

@@ -95,3 +95,27 @@ def test_multi_dimensional_actions_clip_per_coordinate():
     _, _, _, _, infos = env.step({"leader": np.array([3.0, 0.5]), "follower": np.array([0.0, -1.0])})
     np.testing.assert_array_equal(env.x, [2.0, 0.5, 0.0, -1.0])
     assert infos["leader"]["out_of_bounds"] and not infos["follower"]["out_of_bounds"]
+
+
+def test_joint_action_outside_the_common_box_is_checked_per_coordinate():
+    """Bounds that differ per player: the domain's common box is (max low, min high); a joint action outside it
+    but inside every coordinate's own bounds is taken as it is, one outside its own bounds is clipped and flagged."""
+    from stackenv.envs import BatchedStackelbergEnv
+    from stackenv.games import CustomGame
+
+    costs = [lambda a, b: a[0] ** 2 + a[0] * b[0], lambda a, b: b[0] ** 2 - a[0] * b[0]]
+    game = CustomGame(costs, dims=[1, 1], low=[-1.0, -10.0], high=[1.0, 10.0])
+    assert game.domain.common_box == (-1.0, 1.0)
+    env = BatchedStackelbergEnv(game, num_envs=2, feedback="gradient")
+    env.reset(seed=0)
+    _, _, _, _, infos = env.step(np.array([[0.5, 7.0], [0.5, -3.0]]))  # follower beyond ±1, inside ±10
+    np.testing.assert_array_equal(env.x, [[0.5, 7.0], [0.5, -3.0]])
+    assert not infos["follower"]["out_of_bounds"].any()
+    # every entry inside [min low, max high] = [-10, 10], but the leader's -2 is outside its own [-1, 1]
+    _, _, _, _, infos = env.step(np.array([[0.5, 9.0], [-2.0, 0.0]]))
+    np.testing.assert_array_equal(env.x, [[0.5, 9.0], [-1.0, 0.0]])
+    np.testing.assert_array_equal(infos["leader"]["out_of_bounds"], [False, True])
+    assert not infos["follower"]["out_of_bounds"].any()
+    _, _, _, _, infos = env.step(np.array([[0.5, 12.0], [0.0, 0.0]]))
+    np.testing.assert_array_equal(env.x, [[0.5, 10.0], [0.0, 0.0]])
+    np.testing.assert_array_equal(infos["follower"]["out_of_bounds"], [True, False])

@@ -104,7 +104,7 @@ def test_stream_rngs_match_init_and_noise_rngs():
 @pytest.mark.parametrize("std", [1.0, 2.5])
 @pytest.mark.parametrize("B", [1, 3])
 def test_stream_continues_after_a_pickle_round_trip(B, std):
-    """One copy draws straight into its buffer (and skips scaling by 1); a pickled stream (whose draws no longer
+    """One copy draws straight into its buffer and scales it in place; a pickled stream (whose draws no longer
     share the buffer's memory) must go on with the same values, as must a batch."""
     import pickle
 
